@@ -1,0 +1,307 @@
+package venti
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// A Conn is a client's connection to a venti server. It multiplexes
+// concurrent requests from many goroutines over one connection, matching
+// replies to requests by tag, so up to 256 requests can be outstanding.
+//
+// Every method takes a context. When the context ends before the reply
+// arrives the method returns at once; the request's tag stays reserved
+// until the server answers it (venti has no flush), and its reply is
+// dropped.
+type Conn struct {
+	rwc     io.ReadWriteCloser
+	Version string // protocol version, "02"
+	Sid     string // server's identity from Rhello (advisory)
+
+	tags       chan uint8    // free tags; receiving one reserves it
+	out        chan []byte   // marshalled requests for the writer; nil: flush and stop
+	done       chan struct{} // closed when the connection fails or is closed
+	writerDone chan struct{} // closed when the writer stops
+
+	mu      sync.Mutex
+	pending [256]*call // outstanding requests by tag
+	err     error      // why the connection ended
+}
+
+type call struct {
+	reply chan *Msg // buffered: the reader never blocks on it
+}
+
+// ErrClosed is returned by the methods of a Conn after Close.
+var ErrClosed = errors.New("venti: connection closed")
+
+// ErrHungUp reports a server that went away with requests outstanding.
+var ErrHungUp = errors.New("venti: server hung up")
+
+// NewConn starts a session over rwc: it exchanges version lines and says
+// hello with the given uid (empty means "anonymous"). On failure rwc is
+// closed.
+func NewConn(ctx context.Context, rwc io.ReadWriteCloser, uid string) (*Conn, error) {
+	if uid == "" {
+		uid = "anonymous"
+	}
+	c := &Conn{
+		rwc:        rwc,
+		tags:       make(chan uint8, 256),
+		out:        make(chan []byte, 64),
+		done:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}
+	for i := 0; i < 256; i++ {
+		c.tags <- uint8(i)
+	}
+	br := bufio.NewReaderSize(rwc, 64<<10)
+	stop := context.AfterFunc(ctx, func() { rwc.Close() })
+	v, err := exchangeVersion(rwc, br)
+	if !stop() {
+		err = ctx.Err()
+	}
+	if err != nil {
+		rwc.Close()
+		return nil, err
+	}
+	c.Version = v
+	go c.reader(br)
+	go c.writer()
+	r, err := c.rpc(ctx, &Msg{Type: Thello, Version: v, Uid: uid})
+	if err != nil {
+		c.fail(err)
+		return nil, fmt.Errorf("venti: hello: %w", err)
+	}
+	c.Sid = r.Sid
+	return c, nil
+}
+
+// writer sends requests in order, flushing when no more are queued, so
+// that many goroutines' requests share system calls.
+func (c *Conn) writer() {
+	defer close(c.writerDone)
+	bw := bufio.NewWriterSize(c.rwc, 64<<10)
+	for {
+		var b []byte
+		select {
+		case b = <-c.out:
+		case <-c.done:
+			return
+		}
+		if b == nil {
+			bw.Flush()
+			return
+		}
+		if _, err := bw.Write(b); err != nil {
+			c.fail(err)
+			return
+		}
+		if len(c.out) == 0 {
+			if err := bw.Flush(); err != nil {
+				c.fail(err)
+				return
+			}
+		}
+	}
+}
+
+// reader delivers replies to the goroutines waiting for them.
+func (c *Conn) reader(br *bufio.Reader) {
+	for {
+		m, err := ReadMsg(br)
+		if err != nil {
+			if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+				err = ErrHungUp
+			}
+			c.fail(err)
+			return
+		}
+		if m.Type&1 == 0 { // replies have odd types
+			c.fail(ProtocolError(fmt.Sprintf("server sent %v", m.Type)))
+			return
+		}
+		c.mu.Lock()
+		cl := c.pending[m.Tag]
+		c.pending[m.Tag] = nil
+		c.mu.Unlock()
+		if cl == nil {
+			c.fail(ProtocolError(fmt.Sprintf("reply with unexpected tag %d", m.Tag)))
+			return
+		}
+		cl.reply <- m
+		c.tags <- m.Tag
+	}
+}
+
+// fail ends the connection with err (the first error wins) and wakes
+// every waiting request.
+func (c *Conn) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return
+	}
+	c.err = err
+	close(c.done)
+	c.rwc.Close()
+}
+
+func (c *Conn) failure() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// rpc sends t and waits for its reply. An Rerror comes back as an error
+// carrying the server's text.
+func (c *Conn) rpc(ctx context.Context, t *Msg) (*Msg, error) {
+	var tag uint8
+	select {
+	case tag = <-c.tags:
+	case <-c.done:
+		return nil, c.failure()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	t.Tag = tag
+	b, err := t.Marshal(nil)
+	if err != nil {
+		c.tags <- tag
+		return nil, err
+	}
+	cl := &call{reply: make(chan *Msg, 1)}
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return nil, c.err
+	}
+	c.pending[tag] = cl
+	c.mu.Unlock()
+	select {
+	case c.out <- b:
+	case <-c.done:
+		return nil, c.failure()
+	case <-ctx.Done():
+		// Not sent, so no reply will come: take the tag back.
+		c.mu.Lock()
+		if c.pending[tag] == cl {
+			c.pending[tag] = nil
+			c.tags <- tag
+		}
+		c.mu.Unlock()
+		return nil, ctx.Err()
+	}
+	select {
+	case r := <-cl.reply:
+		if r.Type == Rerror {
+			return nil, ServerError(r.Error)
+		}
+		if r.Type != t.Type+1 {
+			err := ProtocolError(fmt.Sprintf("%v answered with %v", t.Type, r.Type))
+			c.fail(err)
+			return nil, err
+		}
+		return r, nil
+	case <-c.done:
+		return nil, c.failure()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// ServerError is an error reported by the server in an Rerror message.
+type ServerError string
+
+func (e ServerError) Error() string { return string(e) }
+
+// Ping checks that the server answers.
+func (c *Conn) Ping(ctx context.Context) error {
+	_, err := c.rpc(ctx, &Msg{Type: Tping})
+	return err
+}
+
+// Read reads the block with the given score and type, which may be at
+// most max bytes long (MaxLumpSize if max is 0 or larger). The zero score
+// reads as an empty block without asking the server. The block's score is
+// checked against what was asked for.
+func (c *Conn) Read(ctx context.Context, score Score, t Type, max int) ([]byte, error) {
+	if score == ZeroScore {
+		return []byte{}, nil
+	}
+	if max <= 0 || max > MaxLumpSize {
+		max = MaxLumpSize
+	}
+	r, err := c.rpc(ctx, &Msg{Type: Tread, Score: score, BlockType: t, Count: uint16(max)})
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Data) > max {
+		return nil, fmt.Errorf("venti: read %v: block of %d bytes is larger than %d", score, len(r.Data), max)
+	}
+	if got := Fingerprint(r.Data); got != score {
+		return nil, fmt.Errorf("venti: read asked for %v got %v", score, got)
+	}
+	return r.Data, nil
+}
+
+// Write stores data as a block of type t and returns its score. An empty
+// block is not sent: its score is ZeroScore. The server's answer is
+// checked against the score computed here.
+func (c *Conn) Write(ctx context.Context, t Type, data []byte) (Score, error) {
+	score := Fingerprint(data)
+	if len(data) == 0 {
+		return score, nil
+	}
+	r, err := c.rpc(ctx, &Msg{Type: Twrite, BlockType: t, Data: data})
+	if err != nil {
+		return Score{}, err
+	}
+	if r.Score != score {
+		return Score{}, fmt.Errorf("venti: write: server returned score %v for block %v", r.Score, score)
+	}
+	return score, nil
+}
+
+// Sync waits until the server has written every block it acknowledged
+// before the sync to permanent storage.
+func (c *Conn) Sync(ctx context.Context) error {
+	_, err := c.rpc(ctx, &Msg{Type: Tsync})
+	return err
+}
+
+// Close says goodbye and closes the connection. Requests still waiting
+// fail with ErrClosed.
+func (c *Conn) Close() error {
+	if c.failure() == nil {
+		b, _ := (&Msg{Type: Tgoodbye}).Marshal(nil)
+		// A server that stopped reading must not hold up Close.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+	send:
+		for _, m := range [][]byte{b, nil} {
+			select {
+			case c.out <- m:
+			case <-c.done:
+				break send
+			case <-ctx.Done():
+				break send
+			}
+		}
+		select {
+		case <-c.writerDone:
+		case <-c.done:
+		case <-ctx.Done():
+		}
+	}
+	c.fail(ErrClosed)
+	return nil
+}
+
+// Err returns why the connection ended, or nil while it works.
+func (c *Conn) Err() error { return c.failure() }
