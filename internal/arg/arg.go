@@ -107,6 +107,13 @@ func (c *Cmd) Warnf(format string, args ...any) {
 	fmt.Fprintf(c.Stderr, "%s: %s\n", c.Name, fmt.Sprintf(format, args...))
 }
 
+// Printf prints to w, reporting a failed write the way Fatalf does.
+func (c *Cmd) Printf(w io.Writer, format string, args ...any) {
+	if _, err := fmt.Fprintf(w, format, args...); err != nil {
+		c.Fatalf("write: %v", err)
+	}
+}
+
 // exited is the panic that stops a command whose Exit returned.
 type exited struct{}
 

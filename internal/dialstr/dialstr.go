@@ -99,6 +99,14 @@ func (a Addr) GoAddr() (network, address string, err error) {
 		if host, err = lookupAttr(host[1:]); err != nil {
 			return "", "", err
 		}
+		if strings.Contains(host, "!") || strings.HasPrefix(host, "$") {
+			// The attribute holds a whole dial string (venti=tcp!h!p).
+			b, err := Parse(host, a.Service)
+			if err != nil || strings.HasPrefix(b.Host, "$") {
+				return "", "", fmt.Errorf("%s: bad value %q", a.Host, host)
+			}
+			return b.GoAddr()
+		}
 	}
 	if host == "*" {
 		host = ""

@@ -1,0 +1,96 @@
+// Package test holds end-to-end tests: they build the real commands and
+// run them as an operator or a script would, against real servers on
+// loopback addresses and real partitions in files.
+package test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+// commands are the programs the tests run, by their Plan 9 names.
+var commands = []string{"venti/read", "venti/write", "venti/copy"}
+
+// root is the module's top directory.
+func root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// fixtures is shared/fixtures beside the checkout.
+func fixtures() string {
+	if d := os.Getenv("FIXTURES"); d != "" {
+		return d
+	}
+	return filepath.Join(root(), "..", "shared", "fixtures")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// bin returns the path of a built command, building all of them once.
+func bin(t testing.TB, name string) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "fossil-bin")
+		if binErr != nil {
+			return
+		}
+		for _, c := range commands {
+			build := exec.Command("go", "build", "-o", filepath.Join(binDir, c), "./"+c)
+			build.Dir = root()
+			out, err := build.CombinedOutput()
+			if err != nil {
+				binErr = &buildError{c, string(out)}
+				return
+			}
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return filepath.Join(binDir, name)
+}
+
+type buildError struct{ cmd, out string }
+
+func (e *buildError) Error() string { return "build " + e.cmd + ": " + e.out }
+
+// result is what a command did.
+type result struct {
+	stdout, stderr string
+	ok             bool
+}
+
+// run runs a command with the given standard input and environment
+// additions, from the module's top directory.
+func run(t testing.TB, stdin []byte, env []string, name string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin(t, name), args...)
+	cmd.Dir = root()
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return result{out.String(), errb.String(), err == nil}
+}
