@@ -136,7 +136,7 @@ func TestDialAttr(t *testing.T) {
 			c.Close()
 		}
 	}()
-	if c, err = Dial(context.Background(), "", "venti"); err == nil {
+	if _, err := Dial(context.Background(), "", "venti"); err == nil {
 		t.Error("empty dial string accepted")
 	}
 	if c, err = Dial(context.Background(), "$venti", "venti"); err != nil {

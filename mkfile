@@ -1,0 +1,43 @@
+# Build, install and test with Plan 9's mk or the mk of 9base/plan9port.
+#
+#	mk all		cross-build every command for Plan 9 on $objtype (386, amd64, arm)
+#	mk install	copy the built commands into /$objtype/bin/venti, /$objtype/bin/fossil
+#			and the rc scripts into /rc/bin (ROOT=dir installs below dir)
+#	mk host		build every command for this machine into bin/host
+#	mk test		run every test (go test ./...)
+#	mk clean	remove bin
+#
+# mk install needs no Go: on a Plan 9 machine without a Go toolchain, copy
+# in the bin/$objtype tree built elsewhere with mk all, then mk install.
+
+MKSHELL=rc
+objtype=`{if(~ $objtype '') echo 386; if not echo $objtype}
+ROOT=
+
+# The commands, by their Plan 9 names; each is built from the folder of
+# the same name, but fossil/fossil, the server, from fossil/.
+CMDS=venti/read venti/write venti/copy
+# The rc scripts in rc/, installed in /rc/bin.
+RCSCRIPTS=
+
+all:V:
+	for(c in $CMDS) GOOS=plan9 GOARCH=$objtype go build -o bin/$objtype/$c ./`{echo $c | sed 's,^fossil/fossil$,fossil,'}
+
+host:V:
+	for(c in $CMDS) go build -o bin/host/$c ./`{echo $c | sed 's,^fossil/fossil$,fossil,'}
+
+install:V:
+	for(c in $CMDS) if(! test -f bin/$objtype/$c){
+		echo 'mk install: no bin/'$objtype/$c': run mk all first' >[1=2]
+		exit missing
+	}
+	mkdir -p $ROOT/$objtype/bin/venti $ROOT/$objtype/bin/fossil $ROOT/rc/bin
+	for(c in $CMDS) cp bin/$objtype/$c $ROOT/$objtype/bin/$c
+	for(c in $RCSCRIPTS) if(! ~ $c '') cp rc/$c $ROOT/rc/bin/$c
+	status=''
+
+test:V:
+	go test ./...
+
+clean:V:
+	rm -rf bin
