@@ -447,6 +447,7 @@ func BenchmarkWrite8K(b *testing.B) {
 	c := dial(b, addr)
 	ctx := context.Background()
 	b.SetBytes(8192)
+	b.SetParallelism(16) // many goroutines sharing one connection
 	b.RunParallel(func(pb *testing.PB) {
 		buf := make([]byte, 8192)
 		for pb.Next() {
@@ -474,6 +475,7 @@ func BenchmarkRead8K(b *testing.B) {
 		scores = append(scores, s)
 	}
 	b.SetBytes(8192)
+	b.SetParallelism(16)
 	b.ResetTimer()
 	var mu sync.Mutex
 	next := 0
