@@ -19,8 +19,10 @@ var (
 	binErr  error
 )
 
-// commands are the programs the tests run, by their Plan 9 names.
-var commands = []string{"venti/read", "venti/write", "venti/copy"}
+// trees are the folders whose commands the tests run; each command is
+// built as binDir/TREE/NAME, its Plan 9 name (venti/read, fossil/flfmt;
+// the fossil server, built from fossil/, is fossil/fossil).
+var trees = []string{"venti", "fossil"}
 
 // root is the module's top directory.
 func root() string {
@@ -52,12 +54,15 @@ func bin(t testing.TB, name string) string {
 		if binErr != nil {
 			return
 		}
-		for _, c := range commands {
-			build := exec.Command("go", "build", "-o", filepath.Join(binDir, c), "./"+c)
+		for _, tree := range trees {
+			if _, err := os.Stat(filepath.Join(root(), tree)); err != nil {
+				continue
+			}
+			dir := filepath.Join(binDir, tree) + string(filepath.Separator)
+			build := exec.Command("go", "build", "-o", dir, "./"+tree+"/...")
 			build.Dir = root()
-			out, err := build.CombinedOutput()
-			if err != nil {
-				binErr = &buildError{c, string(out)}
+			if out, err := build.CombinedOutput(); err != nil {
+				binErr = &buildError{tree, string(out)}
 				return
 			}
 		}

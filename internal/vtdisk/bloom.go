@@ -1,0 +1,137 @@
+package vtdisk
+
+import (
+	"encoding/binary"
+	"io"
+
+	"github.com/plan9fossil/fossil/venti"
+)
+
+// BloomHead is the header of a bloom filter partition, at offset 0.
+//
+//	off size
+//	  0    4  magic BloomMagic
+//	  4    4  version (1)
+//	  8    4  nhash: bits set per score (at most 32)
+//	 12    4  size of the filter in bytes (a power of two, at most 512 MiB)
+//
+// The filter is the first Size bytes of the partition, header included:
+// its bits are numbered from bit 0 of byte 0, little-endian within
+// 32-bit words, which on the little-endian machines the C venti runs
+// on (386, amd64, arm) is bit n&7 of byte n>>3. Hashes are kept out of
+// the first 128 bits, though masking a large hash to the filter size
+// may still land there.
+type BloomHead struct {
+	NHash uint32
+	Size  uint32
+}
+
+const whereBloom = "bloom header"
+
+// Unpack reads the header from the start of buf.
+func (h *BloomHead) Unpack(buf []byte) error {
+	if len(buf) < BloomHeadSize {
+		return short(whereBloom, len(buf), BloomHeadSize)
+	}
+	if m := be.Uint32(buf); m != BloomMagic {
+		return badMagic(whereBloom, m, BloomMagic)
+	}
+	if v := be.Uint32(buf[4:]); v != BloomVersion {
+		return errorf(whereBloom, ErrVersion, "%d", v)
+	}
+	x := BloomHead{NHash: be.Uint32(buf[8:]), Size: be.Uint32(buf[12:])}
+	if err := x.check(); err != nil {
+		return err
+	}
+	*h = x
+	return nil
+}
+
+func (h *BloomHead) check() error {
+	if h.Size < BloomHeadSize || h.Size > MaxBloomSize || !isPow2(uint64(h.Size)) {
+		return errorf(whereBloom, ErrCorrupt, "bad size %#x", h.Size)
+	}
+	if h.NHash == 0 || h.NHash > MaxBloomHash {
+		return errorf(whereBloom, ErrCorrupt, "bad hash count %d", h.NHash)
+	}
+	return nil
+}
+
+// Pack writes the header into the first BloomHeadSize bytes of buf.
+func (h *BloomHead) Pack(buf []byte) error {
+	if len(buf) < BloomHeadSize {
+		return short(whereBloom, len(buf), BloomHeadSize)
+	}
+	if err := h.check(); err != nil {
+		return err
+	}
+	be.PutUint32(buf, BloomMagic)
+	be.PutUint32(buf[4:], BloomVersion)
+	be.PutUint32(buf[8:], h.NHash)
+	be.PutUint32(buf[12:], h.Size)
+	return nil
+}
+
+// Bloom is a bloom filter held in memory.
+type Bloom struct {
+	BloomHead
+	// Data is the whole filter, Size bytes, header included.
+	Data []byte
+}
+
+// ReadBloom reads the bloom filter partition r.
+func ReadBloom(r io.ReaderAt) (*Bloom, error) {
+	b := &Bloom{}
+	head := make([]byte, BloomHeadSize)
+	if err := readAt(r, head, 0, whereBloom); err != nil {
+		return nil, err
+	}
+	if err := b.BloomHead.Unpack(head); err != nil {
+		return nil, err
+	}
+	b.Data = make([]byte, b.Size)
+	if err := readAt(r, b.Data, 0, "bloom filter"); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// BloomBits returns the nhash bit numbers that score sets in a filter
+// of size bytes. The first four bytes of the score choose the bucket;
+// two 32-bit values a and b are taken from the rest, little-endian:
+// a = s[4:8] ^ s[12:16], b = s[8:12] ^ s[16:20], and the i'th bit is
+// (a + i*b) mod 2^32 (raised to 128 if smaller) masked to the filter.
+func BloomBits(score venti.Score, nhash, size uint32) []uint32 {
+	le := binary.LittleEndian
+	a := le.Uint32(score[4:]) ^ le.Uint32(score[12:])
+	b := le.Uint32(score[8:]) ^ le.Uint32(score[16:])
+	mask := uint32(uint64(size)*8 - 1)
+	bits := make([]uint32, nhash)
+	for i := range bits {
+		x := a
+		if x < BloomHeadSize*8 {
+			x = BloomHeadSize * 8
+		}
+		bits[i] = x & mask
+		a += b
+	}
+	return bits
+}
+
+// Test reports whether score may be in the filter: false means it is
+// certainly not stored.
+func (f *Bloom) Test(score venti.Score) bool {
+	for _, x := range BloomBits(score, f.NHash, f.Size) {
+		if f.Data[x>>3]&(1<<(x&7)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Add sets the bits of score.
+func (f *Bloom) Add(score venti.Score) {
+	for _, x := range BloomBits(score, f.NHash, f.Size) {
+		f.Data[x>>3] |= 1 << (x & 7)
+	}
+}
