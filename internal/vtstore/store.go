@@ -1,0 +1,640 @@
+package vtstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/plan9fossil/fossil/internal/vtdisk"
+	"github.com/plan9fossil/fossil/internal/whack"
+	"github.com/plan9fossil/fossil/venti"
+)
+
+// Options tune a Store. The zero value is usable.
+type Options struct {
+	// ReadOnly opens the partitions read-only; writes fail.
+	ReadOnly bool
+	// LumpCache is the byte size of the cache of recently used blocks
+	// (venti.conf mem plus bcmem); 0 means 16 MiB.
+	LumpCache int64
+	// IndexCache bounds the memory held by index entries not yet in their
+	// buckets (venti.conf icmem); when it fills they are flushed. 0
+	// means 16 MiB.
+	IndexCache int64
+	// Logf receives messages about recovery, sealing and failures.
+	Logf func(format string, args ...any)
+	// Now is the clock used for clump times; time.Now if nil.
+	Now func() time.Time
+}
+
+// A Store is an open venti: arenas, index and bloom filter.
+type Store struct {
+	opt     Options
+	files   files
+	arenas  []*arena // in index map order
+	index   *vtdisk.Index
+	isects  []*part
+	bloom   *vtdisk.Bloom
+	bloomPt *part
+	bloomMu sync.RWMutex // guards bloom.Data
+	cache   *lumpCache
+
+	// mu guards cur and pending.
+	mu      sync.Mutex
+	cur     int                    // the arena taking writes; len(arenas) when all are full
+	pending map[key]*vtdisk.IEntry // entries not yet in their buckets
+	full    error                  // set when no arena has room
+
+	indexMu  sync.Mutex // serializes index flushes
+	flushing atomic.Bool
+	sealWG   sync.WaitGroup
+	closed   atomic.Bool
+	Stats    Stats
+}
+
+type key struct {
+	score venti.Score
+	dtype venti.DiskType
+}
+
+// Stats are counters of the store's work, for the HTTP pages.
+type Stats struct {
+	Reads, ReadBytes, ReadMisses        atomic.Int64
+	Writes, WriteBytes, DupWrites       atomic.Int64
+	CacheHits, IndexReads, BloomSkips   atomic.Int64
+	Syncs, IndexFlushes, FlushedEntries atomic.Int64
+}
+
+const entryMemory = 120 // bytes a pending entry costs, roughly
+
+// Open opens the venti that cfg describes.
+func Open(cfg *vtdisk.Config, opt Options) (*Store, error) {
+	if opt.LumpCache == 0 {
+		opt.LumpCache = 16 << 20
+	}
+	if opt.IndexCache == 0 {
+		opt.IndexCache = 16 << 20
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	s := &Store{opt: opt, pending: make(map[key]*vtdisk.IEntry)}
+	s.files.ro = opt.ReadOnly
+	s.cache = newLumpCache(opt.LumpCache)
+	if err := s.open(cfg); err != nil {
+		s.files.closeAll()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) logf(format string, args ...any) {
+	if s.opt.Logf != nil {
+		s.opt.Logf(format, args...)
+	}
+}
+
+func (s *Store) open(cfg *vtdisk.Config) error {
+	if len(cfg.Arenas) == 0 || len(cfg.ISects) == 0 {
+		return errors.New("venti: config names no arenas or no index sections")
+	}
+	// Index sections first: the index map says which arenas we serve.
+	var sects []*vtdisk.IndexSection
+	for _, name := range cfg.ISects {
+		p, err := s.files.open(name)
+		if err != nil {
+			return fmt.Errorf("isect %s: %w", name, err)
+		}
+		sect, err := vtdisk.OpenIndexSection(p, p.size)
+		if err != nil {
+			return fmt.Errorf("isect %s: %w", name, err)
+		}
+		s.isects = append(s.isects, p)
+		sects = append(sects, sect)
+	}
+	ix, err := vtdisk.OpenIndex(sects...)
+	if err != nil {
+		return err
+	}
+	if cfg.Index != "" && ix.Map.Name != cfg.Index {
+		return fmt.Errorf("venti: config names index %q, the sections hold index %q", cfg.Index, ix.Map.Name)
+	}
+	s.index = ix
+
+	// Arenas, matched by name with the index map.
+	byName := make(map[string]*arena)
+	for _, name := range cfg.Arenas {
+		p, err := s.files.open(name)
+		if err != nil {
+			return fmt.Errorf("arenas %s: %w", name, err)
+		}
+		ap, err := vtdisk.OpenArenaPartition(p, p.size)
+		if err != nil {
+			return fmt.Errorf("arenas %s: %w", name, err)
+		}
+		for i := range ap.Map {
+			va, err := ap.Arena(i)
+			if err != nil {
+				return fmt.Errorf("arenas %s: %w", name, err)
+			}
+			if byName[va.Name()] != nil {
+				return fmt.Errorf("venti: two arenas named %s", va.Name())
+			}
+			byName[va.Name()] = &arena{Arena: va, part: p, tail: va.Tail, written: va.Tail}
+		}
+	}
+	for i, m := range ix.Map.Arenas {
+		a := byName[m.Name]
+		if a == nil {
+			return fmt.Errorf("venti: index %s names arena %s, which no arena partition holds", ix.Map.Name, m.Name)
+		}
+		if m.Stop-m.Start < a.DataSize() {
+			return fmt.Errorf("venti: index map gives arena %s %d addresses, it holds %d bytes", m.Name, m.Stop-m.Start, a.DataSize())
+		}
+		a.base, a.index = m.Start, i
+		delete(byName, m.Name)
+		s.arenas = append(s.arenas, a)
+	}
+	for name := range byName {
+		s.logf("venti: arena %s is not in the index map; not used (fmtindex -a adds it)", name)
+	}
+
+	if cfg.Bloom != "" {
+		p, err := s.files.open(cfg.Bloom)
+		if err != nil {
+			return fmt.Errorf("bloom %s: %w", cfg.Bloom, err)
+		}
+		if s.bloom, err = vtdisk.ReadBloom(p); err != nil {
+			return fmt.Errorf("bloom %s: %w", cfg.Bloom, err)
+		}
+		s.bloomPt = p
+	}
+
+	s.cur = len(s.arenas)
+	for i, a := range s.arenas {
+		if err := s.recover(a); err != nil {
+			return err
+		}
+		if s.cur == len(s.arenas) && !a.tail.Mem.Sealed {
+			s.cur = i
+		}
+	}
+	return nil
+}
+
+// recover makes pending entries of the clumps the trailer says are in
+// the log but the index does not cover yet (rule 3), and sets the write
+// position. A directory entry that disagrees with its clump's header
+// ends the log there: whatever follows was never synced.
+func (s *Store) recover(a *arena) error {
+	t := &a.tail
+	a.onDisk = t.Mem.Used
+	a.dirDone = t.Mem.Clumps
+	if t.Mem.Clumps < t.Disk.Clumps || t.Mem.Used < t.Disk.Used {
+		return fmt.Errorf("arena %s: trailer: memory statistics behind disk statistics", a.Name())
+	}
+	n := t.Mem.Clumps - t.Disk.Clumps
+	if n == 0 {
+		return nil
+	}
+	infos, err := a.ReadClumpInfos(t.Disk.Clumps, int(n))
+	if err != nil {
+		return err
+	}
+	aa := t.Disk.Used
+	st := t.Disk
+	for i, ci := range infos {
+		c, _, err := a.ReadClump(aa, t.Disk.Clumps+uint32(i))
+		if err != nil || c.ClumpInfo != ci {
+			s.logf("venti: arena %s: clump %d at %#x does not match its directory entry; the log ends there", a.Name(), t.Disk.Clumps+uint32(i), aa)
+			break
+		}
+		s.addPending(a, aa, &ci)
+		st.Clumps++
+		if c.Encoding == vtdisk.EncodingWhack {
+			st.CClumps++
+		}
+		st.Used += vtdisk.ClumpSize + uint64(ci.Size)
+		st.UncSize += uint64(ci.UncSize)
+		aa = st.Used
+	}
+	st.Sealed = t.Mem.Sealed
+	if st != t.Mem {
+		t.Mem = st
+		a.onDisk, a.dirDone = st.Used, st.Clumps
+	}
+	s.logf("venti: arena %s: %d clumps to index", a.Name(), st.Clumps-t.Disk.Clumps)
+	return nil
+}
+
+// addPending records the index entry of a clump at arena address aa.
+func (s *Store) addPending(a *arena, aa uint64, ci *vtdisk.ClumpInfo) {
+	e := &vtdisk.IEntry{
+		Score: ci.Score,
+		Addr:  a.base + aa,
+		Size:  ci.UncSize,
+		Type:  ci.Type,
+	}
+	e.Blocks = ci.Blocks()
+	s.pending[key{ci.Score, ci.Type}] = e
+}
+
+// lookup finds the index entry of (score, type).
+func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
+	s.mu.Lock()
+	e, ok := s.pending[k]
+	s.mu.Unlock()
+	if ok {
+		return *e, true, nil
+	}
+	if s.bloom != nil && !s.bloomTest(k.score) {
+		s.Stats.BloomSkips.Add(1)
+		return vtdisk.IEntry{}, false, nil
+	}
+	s.Stats.IndexReads.Add(1)
+	return s.index.Lookup(k.score, k.dtype, false)
+}
+
+func (s *Store) bloomTest(score venti.Score) bool {
+	s.bloomMu.RLock()
+	defer s.bloomMu.RUnlock()
+	return s.bloom.Test(score)
+}
+
+// ErrNotFound is the error of a read of a block the store does not hold.
+var ErrNotFound = errors.New("no block")
+
+// Read implements venti.Handler.
+func (s *Store) Read(ctx context.Context, score venti.Score, t venti.Type, count int) ([]byte, error) {
+	s.Stats.Reads.Add(1)
+	d, ok := t.Disk()
+	if !ok {
+		return nil, fmt.Errorf("bad block type %d", t)
+	}
+	k := key{score, d}
+	if b, ok := s.cache.get(k); ok {
+		s.Stats.CacheHits.Add(1)
+		s.Stats.ReadBytes.Add(int64(len(b)))
+		return b, nil
+	}
+	e, found, err := s.lookup(k)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		s.Stats.ReadMisses.Add(1)
+		return nil, fmt.Errorf("no block with score %v/%d exists", score, t)
+	}
+	a, aa, err := s.locate(e.Addr)
+	if err != nil {
+		return nil, err
+	}
+	c, data, err := a.readData(aa)
+	if err != nil {
+		return nil, err
+	}
+	if c.Score != score || c.Type != d {
+		return nil, fmt.Errorf("arena %s: clump at %#x holds %v/%d, the index says %v/%d", a.Name(), aa, c.Score, c.Type, score, d)
+	}
+	s.cache.put(k, data)
+	s.Stats.ReadBytes.Add(int64(len(data)))
+	return data, nil
+}
+
+// locate maps an index address to an arena and an arena address.
+func (s *Store) locate(addr uint64) (*arena, uint64, error) {
+	i, aa, ok := s.index.ArenaAt(addr)
+	if !ok || i >= len(s.arenas) {
+		return nil, 0, fmt.Errorf("venti: index address %#x is in no arena", addr)
+	}
+	return s.arenas[i], aa, nil
+}
+
+// Write implements venti.Handler.
+func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Score, error) {
+	if s.opt.ReadOnly {
+		return venti.Score{}, errors.New("venti is read-only")
+	}
+	if len(data) > venti.MaxLumpSize {
+		return venti.Score{}, venti.ErrLumpTooLarge
+	}
+	d, ok := t.Disk()
+	if !ok {
+		return venti.Score{}, fmt.Errorf("bad block type %d", t)
+	}
+	score := venti.Fingerprint(data)
+	k := key{score, d}
+	s.Stats.Writes.Add(1)
+	s.Stats.WriteBytes.Add(int64(len(data)))
+	if _, ok := s.cache.get(k); ok {
+		s.Stats.DupWrites.Add(1)
+		return score, nil
+	}
+	if _, found, err := s.lookup(k); err != nil {
+		return venti.Score{}, err
+	} else if found {
+		s.Stats.DupWrites.Add(1)
+		s.cache.put(k, append([]byte(nil), data...))
+		return score, nil
+	}
+	c, stored := encode(data, d, score, uint32(s.opt.Now().Unix()))
+
+	s.mu.Lock()
+	if _, dup := s.pending[k]; dup {
+		// Another writer stored it while we compressed.
+		s.mu.Unlock()
+		s.Stats.DupWrites.Add(1)
+		return score, nil
+	}
+	var err error
+	for {
+		if s.cur >= len(s.arenas) {
+			err = fmt.Errorf("venti: arenas full: no arena has room for a %d-byte clump", len(stored))
+			break
+		}
+		a := s.arenas[s.cur]
+		var aa uint64
+		aa, err = a.appendClump(c, stored)
+		if err == errArenaFull {
+			s.cur++
+			s.sealWG.Add(1)
+			go s.sealArena(a)
+			continue
+		}
+		if err == nil {
+			s.addPending(a, aa, &c.ClumpInfo)
+			if s.bloom != nil {
+				s.bloomMu.Lock()
+				s.bloom.Add(score)
+				s.bloomMu.Unlock()
+			}
+		}
+		break
+	}
+	npending := len(s.pending)
+	s.mu.Unlock()
+	if err != nil {
+		return venti.Score{}, err
+	}
+	s.cache.put(k, append([]byte(nil), data...))
+	if int64(npending)*entryMemory > s.opt.IndexCache && s.flushing.CompareAndSwap(false, true) {
+		go func() {
+			defer s.flushing.Store(false)
+			if err := s.FlushIndex(); err != nil {
+				s.logf("venti: index flush: %v", err)
+			}
+		}()
+	}
+	return score, nil
+}
+
+// encode makes the clump for data: whack-compressed when that is
+// smaller, as the C venti stores it. Data that does not compress in its
+// first 2 KiB is stored raw at once: trying the whole block would cost
+// more than hashing it, for nothing.
+func encode(data []byte, d venti.DiskType, score venti.Score, now uint32) (*vtdisk.Clump, []byte) {
+	c := &vtdisk.Clump{
+		ClumpInfo: vtdisk.ClumpInfo{Type: d, UncSize: uint16(len(data)), Score: score},
+		Time:      now,
+	}
+	c.Encoding, c.Size = vtdisk.EncodingNone, uint16(len(data))
+	const probe = 2048
+	if len(data) > 2*probe {
+		var tmp [probe]byte
+		if _, ok := whack.Compress(tmp[:], data[:probe]); !ok {
+			return c, data
+		}
+	}
+	buf := make([]byte, len(data))
+	if n, ok := whack.Compress(buf, data); ok && n < len(data) {
+		c.Encoding, c.Size = vtdisk.EncodingWhack, uint16(n)
+		return c, buf[:n]
+	}
+	return c, data
+}
+
+// sealArena seals a full arena in the background: its index entries go
+// to their buckets first, so that the sealed trailer is final.
+func (s *Store) sealArena(a *arena) {
+	defer s.sealWG.Done()
+	if err := s.FlushIndex(); err != nil {
+		s.logf("venti: sealing arena %s: index flush: %v", a.Name(), err)
+		return
+	}
+	if err := a.seal(); err != nil {
+		s.logf("venti: sealing arena %s: %v", a.Name(), err)
+		return
+	}
+	s.logf("venti: arena %s sealed", a.Name())
+}
+
+// Sync implements venti.Handler: every clump written before it is on
+// disk when it returns.
+func (s *Store) Sync(ctx context.Context) error {
+	s.Stats.Syncs.Add(1)
+	for _, a := range s.arenas {
+		if err := a.flush(nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FlushIndex writes the pending index entries into their buckets (rule
+// 2): it syncs the arenas, writes the buckets and the bloom filter, and
+// then raises the arenas' disk statistics.
+func (s *Store) FlushIndex() error {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	if err := s.Sync(context.Background()); err != nil {
+		return err
+	}
+	// The entries and statistics as of now; writes may go on meanwhile.
+	s.mu.Lock()
+	entries := make([]vtdisk.IEntry, 0, len(s.pending))
+	for _, e := range s.pending {
+		entries = append(entries, *e)
+	}
+	covered := make([]vtdisk.TailStats, len(s.arenas))
+	for i, a := range s.arenas {
+		covered[i] = a.memStats()
+	}
+	s.mu.Unlock()
+	// Entries appended after the Sync above may not be on disk yet; they
+	// must wait for the next flush.
+	onDisk := make([]uint64, len(s.arenas))
+	for i, a := range s.arenas {
+		a.mu.Lock()
+		onDisk[i] = a.onDisk
+		a.mu.Unlock()
+	}
+	kept := entries[:0]
+	for _, e := range entries {
+		a, aa, err := s.locate(e.Addr)
+		if err != nil {
+			return err
+		}
+		if aa < onDisk[a.index] {
+			kept = append(kept, e)
+		}
+	}
+	entries = kept
+	for i, a := range s.arenas {
+		if covered[i].Used > onDisk[i] {
+			// Cover only what is on disk: recompute from the trailer
+			// as last flushed.
+			covered[i] = a.diskCovered(onDisk[i])
+		}
+	}
+	if err := s.writeBuckets(entries); err != nil {
+		return err
+	}
+	if s.bloom != nil {
+		// Like the C venti, the header is packed over the filter's
+		// first bytes, where a few hash bits may also land.
+		s.bloomMu.Lock()
+		err := s.bloom.BloomHead.Pack(s.bloom.Data)
+		if err == nil {
+			_, err = s.bloomPt.WriteAt(s.bloom.Data, 0)
+		}
+		s.bloomMu.Unlock()
+		if err == nil {
+			err = s.bloomPt.Sync()
+		}
+		if err != nil {
+			return fmt.Errorf("bloom: %w", err)
+		}
+	}
+	for i, a := range s.arenas {
+		t := a.trailer()
+		if t.Disk != covered[i] && !t.Disk.Sealed {
+			if err := a.flush(&covered[i]); err != nil {
+				return err
+			}
+		}
+	}
+	s.mu.Lock()
+	for i := range entries {
+		k := key{entries[i].Score, entries[i].Type}
+		if e := s.pending[k]; e != nil && e.Addr == entries[i].Addr {
+			delete(s.pending, k)
+		}
+	}
+	s.mu.Unlock()
+	s.Stats.IndexFlushes.Add(1)
+	s.Stats.FlushedEntries.Add(int64(len(entries)))
+	return nil
+}
+
+// diskCovered returns the log statistics of the clumps that end at or
+// before byte end of the log, as known from the trailer in memory.
+// Used only when writes raced an index flush; rare, so it walks.
+func (a *arena) diskCovered(end uint64) vtdisk.TailStats {
+	a.mu.Lock()
+	st := a.tail.Disk
+	a.mu.Unlock()
+	for st.Used < end {
+		c, _, err := a.ReadClump(st.Used, st.Clumps)
+		if err != nil {
+			break
+		}
+		st.Clumps++
+		if c.Encoding == vtdisk.EncodingWhack {
+			st.CClumps++
+		}
+		st.Used += vtdisk.ClumpSize + uint64(c.Size)
+		st.UncSize += uint64(c.UncSize)
+	}
+	return st
+}
+
+// writeBuckets merges entries into their buckets, a bucket at a time,
+// and syncs the sections.
+func (s *Store) writeBuckets(entries []vtdisk.IEntry) error {
+	ix := s.index
+	sort.Slice(entries, func(i, j int) bool {
+		return ix.Bucket(entries[i].Score) < ix.Bucket(entries[j].Score)
+	})
+	now := uint32(s.opt.Now().Unix())
+	touched := make(map[*part]bool)
+	for i := 0; i < len(entries); {
+		b := ix.Bucket(entries[i].Score)
+		j := i
+		for j < len(entries) && ix.Bucket(entries[j].Score) == b {
+			j++
+		}
+		sect, ok := ix.Section(b)
+		if !ok {
+			return fmt.Errorf("venti: index %s: no section keeps bucket %d", ix.Map.Name, b)
+		}
+		bk, err := sect.ReadBucket(b)
+		if err != nil {
+			return err
+		}
+		h := &sect.Header
+		if h.BucketMagic != 0 && bk.Magic != h.BucketMagic {
+			bk = &vtdisk.Bucket{}
+		}
+		bk.Magic = h.BucketMagic
+		for _, e := range entries[i:j] {
+			if p, found := bk.Find(e.Score, e.Type, false); found {
+				if p.Addr != e.Addr {
+					s.logf("venti: %v/%d is in the index at %#x; keeping that copy, not %#x", e.Score, e.Type, p.Addr, e.Addr)
+				}
+				continue
+			}
+			e.WTime = now
+			bk.Entries = append(bk.Entries, e)
+		}
+		if len(bk.Entries) > h.BucketMax() {
+			return fmt.Errorf("venti: index %s: bucket %d is full (%d entries, room for %d): the index needs more sections", ix.Map.Name, b, len(bk.Entries), h.BucketMax())
+		}
+		bk.Sort()
+		block := make([]byte, h.BlockSize)
+		if err := bk.Pack(block); err != nil {
+			return err
+		}
+		p := s.isectPart(sect)
+		if _, err := p.WriteAt(block, h.BucketOffset(b)); err != nil {
+			return fmt.Errorf("isect %s: bucket %d: %w", h.Name, b, err)
+		}
+		touched[p] = true
+		i = j
+	}
+	for p := range touched {
+		if err := p.Sync(); err != nil {
+			return fmt.Errorf("isect %s: sync: %w", p.name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) isectPart(sect *vtdisk.IndexSection) *part {
+	for i, x := range s.index.Sects {
+		if x == sect {
+			return s.isects[i]
+		}
+	}
+	panic("vtstore: section not in the index")
+}
+
+// Close flushes everything, waits for arenas being sealed, and closes
+// the partitions.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	var err error
+	if !s.opt.ReadOnly {
+		s.sealWG.Wait()
+		err = s.FlushIndex()
+	}
+	if cerr := s.files.closeAll(); err == nil {
+		err = cerr
+	}
+	return err
+}
