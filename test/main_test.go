@@ -84,18 +84,33 @@ type result struct {
 }
 
 // run runs a command with the given standard input and environment
-// additions, from the module's top directory.
+// additions, from the module's top directory. Its output goes through
+// files, not pipes, so that a command leaving a server behind (venti
+// without -s) still returns.
 func run(t testing.TB, stdin []byte, env []string, name string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(bin(t, name), args...)
 	cmd.Dir = root()
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = bytes.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	out, err := os.CreateTemp("", "stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	errf, err := os.CreateTemp("", "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(errf.Name())
+	defer errf.Close()
+	cmd.Stdout, cmd.Stderr = out, errf
+	err = cmd.Run()
 	if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
 		t.Fatalf("%s: %v", name, err)
 	}
-	return result{out.String(), errb.String(), err == nil}
+	o, _ := os.ReadFile(out.Name())
+	e, _ := os.ReadFile(errf.Name())
+	return result{string(o), string(e), err == nil}
 }
