@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/plan9fossil/fossil/internal/vtdisk"
+	"github.com/plan9fossil/fossil/venti"
 )
 
 // An arena is one arena of the store, with the state of its clump log.
@@ -29,9 +30,15 @@ type arena struct {
 	infos    []vtdisk.ClumpInfo // directory entries not yet on disk, from dirDone
 	dirDone  uint32             // clumps whose directory entries are on disk
 	written  vtdisk.ArenaTail   // the trailer last written
+	behind   bool               // a write-behind of buf is under way
 }
 
 var errArenaFull = errors.New("arena full")
+
+// writeBehind is how much of the log is kept in memory before it is
+// written out, unsynced, in the background: a sync then has little left
+// to write, and the buffer never grows large.
+const writeBehind = 1 << 20
 
 // appendClump adds a clump to the log in memory and returns its arena
 // address. It fails with errArenaFull when the clump does not fit.
@@ -47,8 +54,15 @@ func (a *arena) appendClump(c *vtdisk.Clump, stored []byte) (uint64, error) {
 	if err := c.Pack(hdr[:], a.ClumpMagic()); err != nil {
 		return 0, err
 	}
+	if a.buf == nil {
+		a.buf = make([]byte, 0, writeBehind+vtdisk.ClumpSize+venti.MaxLumpSize)
+	}
 	a.buf = append(a.buf, hdr[:]...)
 	a.buf = append(a.buf, stored...)
+	if len(a.buf) >= writeBehind && !a.behind {
+		a.behind = true
+		go a.writeOut()
+	}
 	a.infos = append(a.infos, c.ClumpInfo)
 	st.Clumps++
 	if c.Encoding == vtdisk.EncodingWhack {
@@ -117,6 +131,31 @@ func (a *arena) clumpNumberBound() uint32 {
 	return a.tail.Mem.Clumps
 }
 
+// writeOut writes the log bytes held in memory to the partition, without
+// forcing them to disk or touching the directory or trailer: until a
+// flush writes a trailer that claims them they are invisible to readers
+// of the disk, so this changes nothing a crash could see.
+func (a *arena) writeOut() error {
+	a.flushMu.Lock()
+	defer a.flushMu.Unlock()
+	a.mu.Lock()
+	a.behind = false
+	a.inflight, a.buf = a.buf, nil
+	start, data := a.onDisk, a.inflight
+	a.mu.Unlock()
+	if len(data) == 0 {
+		return nil
+	}
+	if _, err := a.part.WriteAt(data, a.DataOffset()+int64(start)); err != nil {
+		return a.flushFailed(fmt.Errorf("arena %s: writing clumps: %w", a.Name(), err))
+	}
+	a.mu.Lock()
+	a.onDisk += uint64(len(data))
+	a.inflight = nil
+	a.mu.Unlock()
+	return nil
+}
+
 // flush writes what the log holds in memory, then its directory
 // entries, forces both to disk, and then writes and forces the trailer
 // (rule 1 of the package doc). disk, when not nil, replaces the
@@ -143,13 +182,11 @@ func (a *arena) flush(disk *vtdisk.TailStats) error {
 		return nil
 	}
 	where := "arena " + a.Name()
-	if len(data) > 0 {
-		// Four zero bytes after the last clump end the log for readers
-		// that walk it, whatever the partition held there.
-		out := append(data[:len(data):len(data)], 0, 0, 0, 0)
-		if _, err := a.part.WriteAt(out, a.DataOffset()+int64(start)); err != nil {
-			return a.flushFailed(fmt.Errorf("%s: writing clumps: %w", where, err))
-		}
+	// Four zero bytes after the last clump end the log for readers that
+	// walk it, whatever the partition held there.
+	out := append(data[:len(data):len(data)], 0, 0, 0, 0)
+	if _, err := a.part.WriteAt(out, a.DataOffset()+int64(start)); err != nil {
+		return a.flushFailed(fmt.Errorf("%s: writing clumps: %w", where, err))
 	}
 	if err := a.writeDir(first, infos); err != nil {
 		return a.flushFailed(err)
