@@ -1,0 +1,159 @@
+// Fmtisect formats an index section; see venti-fmt(8).
+//
+//	venti/fmtisect [-1Z] [-b blocksize] name file
+//
+// The section gets a header naming it, room for the index map
+// (512 KiB) and as many buckets of blocksize bytes (default 8k) as fit.
+// A version 2 section (the default) gets a random bucket magic, which
+// makes every bucket on the partition empty until it is written. With
+// -1 it is a version 1 section, and the partition is first cleared
+// unless -Z is given. As the C program does, it reports on standard
+// error what it made:
+//
+//	fmtisect file: 927 buckets of 215 entries, 524,288 bytes for index map
+//
+// fmtindex(8) then makes the sections into an index.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/plan9fossil/fossil/internal/arg"
+	"github.com/plan9fossil/fossil/internal/vtdisk"
+)
+
+func main() {
+	cmd := arg.New("venti/fmtisect", "[-1Z] [-b blocksize] name file")
+	blockSize := uint64(8 << 10)
+	version := uint32(vtdisk.ISectVersion2)
+	noZero := false
+	args := cmd.Parse(os.Args[1:], func(f rune) {
+		switch f {
+		case 'b':
+			v, err := vtdisk.ParseSize(cmd.Arg())
+			if err != nil {
+				cmd.UsageExit()
+			}
+			if v > vtdisk.MaxBlockSize {
+				cmd.Fatalf("block size too large, max %d", vtdisk.MaxBlockSize)
+			}
+			blockSize = v
+		case '1':
+			version = vtdisk.ISectVersion1
+		case 'Z':
+			noZero = true
+		default:
+			cmd.UsageExit()
+		}
+	})
+	if len(args) != 2 {
+		cmd.UsageExit()
+	}
+	name, file := args[0], args[1]
+	if !okName(name) {
+		cmd.Fatalf("illegal name %s", name)
+	}
+	if blockSize&(blockSize-1) != 0 || blockSize < vtdisk.MinBlockSize {
+		cmd.Fatalf("illegal block size %d: want a power of two from %d to %d", blockSize, vtdisk.MinBlockSize, vtdisk.MaxBlockSize)
+	}
+
+	part, err := vtdisk.OpenPartition(file, true)
+	if err != nil {
+		cmd.Fatalf("can't open partition %s: %v", file, err)
+	}
+	defer part.Close()
+	is, err := vtdisk.NewISect(part.Size, name, uint32(blockSize), vtdisk.DefaultTableSize, version)
+	if err != nil {
+		cmd.Fatalf("can't initialize new index section %s: %v", file, err)
+	}
+
+	// Version 1 buckets carry no magic, so old ones must be cleared.
+	if version == vtdisk.ISectVersion1 && !noZero {
+		fmt.Fprintf(os.Stderr, "clearing %s\n", file)
+		n := part.Size&^int64(blockSize-1) - vtdisk.PartBlank
+		p := newProgress("clearing "+file, n)
+		if err := vtdisk.ZeroRange(part, vtdisk.PartBlank, n, p.update); err != nil {
+			p.finish()
+			cmd.Fatalf("can't initialize %s: %v", file, err)
+		}
+		p.finish()
+	}
+
+	fmt.Fprintf(os.Stderr, "fmtisect %s: %s buckets of %s entries, %s bytes for index map\n",
+		file, commas(uint64(is.Blocks)), commas(uint64(is.BucketMax())), commas(vtdisk.DefaultTableSize))
+	if err := vtdisk.WriteISect(part, is); err != nil {
+		cmd.Fatalf("can't write back index section header for %s: %v", file, err)
+	}
+	if err := part.Sync(); err != nil {
+		cmd.Fatalf("sync %s: %v", file, err)
+	}
+	if err := part.Close(); err != nil {
+		cmd.Fatalf("close %s: %v", file, err)
+	}
+}
+
+// okName reports whether s may be stored as a name: printable ASCII,
+// shorter than 64 bytes.
+func okName(s string) bool {
+	if len(s) >= vtdisk.NameSize {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// commas formats v as Plan 9's %,d does.
+func commas(v uint64) string {
+	s := strconv.FormatUint(v, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// progress shows how a long write goes, on standard error when that is
+// a terminal (a character device): what, how far and how fast, on one
+// line rewritten in place.
+type progress struct {
+	what        string
+	total       int64
+	start, last time.Time
+	shown       bool
+}
+
+func newProgress(what string, total int64) *progress {
+	fi, err := os.Stderr.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	now := time.Now()
+	return &progress{what: what, total: total, start: now, last: now}
+}
+
+func (p *progress) update(done int64) {
+	if p == nil {
+		return
+	}
+	now := time.Now()
+	if now.Sub(p.last) < 250*time.Millisecond && done < p.total {
+		return
+	}
+	p.last = now
+	rate := float64(done) / now.Sub(p.start).Seconds() / (1 << 20)
+	fmt.Fprintf(os.Stderr, "\r%s: %s of %s MB (%d%%), %.1f MB/s ",
+		p.what, commas(uint64(done>>20)), commas(uint64(p.total>>20)), done*100/max(p.total, 1), rate)
+	p.shown = true
+}
+
+func (p *progress) finish() {
+	if p != nil && p.shown {
+		fmt.Fprintf(os.Stderr, "\n")
+	}
+}
