@@ -16,7 +16,11 @@ ROOT=
 
 # The commands, by their Plan 9 names; each is built from the folder of
 # the same name, but fossil/fossil, the server, from fossil/.
-CMDS=venti/read venti/write venti/copy
+CMDS=\
+	venti/venti venti/read venti/write venti/copy\
+	venti/fmtarenas venti/fmtisect venti/fmtindex venti/fmtbloom venti/conf\
+	venti/buildindex venti/checkarenas venti/checkindex\
+	venti/rdarena venti/wrarena venti/printarena venti/printarenapart
 # The rc scripts in rc/, installed in /rc/bin.
 RCSCRIPTS=
 
