@@ -20,6 +20,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"github.com/plan9fossil/fossil/internal/report"
 	"os"
 	"slices"
 	"time"
@@ -113,7 +114,7 @@ func main() {
 	for _, s := range ix.Sects {
 		blocks += uint64(s.Header.Blocks)
 	}
-	fmt.Fprintf(stderr, "%s clumps, %s buckets\n", commas(clumps), commas(blocks))
+	fmt.Fprintf(stderr, "%s clumps, %s buckets\n", report.Commas(clumps), report.Commas(blocks))
 	logf("read index\n")
 
 	// Each pass keeps the entries of a range of buckets in memory.
@@ -149,7 +150,7 @@ func main() {
 		}
 	}
 	logf("done arenaentries=%s indexed=%s (nskip=%s) in %v\n",
-		commas(b.entries), commas(b.indexed), commas(b.skipped), time.Since(start).Round(time.Millisecond))
+		report.Commas(b.entries), report.Commas(b.indexed), report.Commas(b.skipped), time.Since(start).Round(time.Millisecond))
 	if b.errors {
 		fatalf("errors found")
 	}
@@ -216,8 +217,8 @@ func (b *builder) pass(first bool, lo, hi uint32) {
 			read += uint64(len(cis))
 			if now := time.Now(); now.Sub(last) >= 5*time.Second {
 				last = now
-				logf("read %s of %s entries (%s/s)\n", commas(read), commas(b.total),
-					commas(uint64(float64(read)/now.Sub(started).Seconds())))
+				logf("read %s of %s entries (%s/s)\n", report.Commas(read), report.Commas(b.total),
+					report.Commas(uint64(float64(read)/now.Sub(started).Seconds())))
 			}
 		}
 	}
@@ -298,14 +299,5 @@ func (b *builder) writeBuckets(s *vtdisk.IndexSection, part *vtdisk.Partition, f
 	if secs > 0 {
 		rate = fmt.Sprintf(" (%.1f MB/s)", float64(written)*float64(bs)/secs/1e6)
 	}
-	logf("%s: wrote %s buckets [%d,%d) with %s entries%s\n", part.Name, commas(uint64(written)), from, to, commas(n), rate)
-}
-
-// commas formats v as Plan 9's %,d does.
-func commas(v uint64) string {
-	s := fmt.Sprint(v)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
+	logf("%s: wrote %s buckets [%d,%d) with %s entries%s\n", part.Name, report.Commas(uint64(written)), from, to, report.Commas(n), rate)
 }

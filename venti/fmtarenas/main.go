@@ -19,9 +19,8 @@ package main
 
 import (
 	"fmt"
+	"github.com/plan9fossil/fossil/internal/report"
 	"os"
-	"strconv"
-	"time"
 
 	"github.com/plan9fossil/fossil/internal/arg"
 	"github.com/plan9fossil/fossil/internal/vtdisk"
@@ -82,12 +81,12 @@ func main() {
 	// do not (the C fmtarenas zeroes only for version 4).
 	if version == vtdisk.ArenaVersion4 && !noZero {
 		fmt.Fprintf(os.Stderr, "clearing %s\n", file)
-		p := newProgress("clearing "+file, int64(l.Size)-vtdisk.PartBlank)
-		if err := vtdisk.ZeroRange(part, vtdisk.PartBlank, int64(l.Size)-vtdisk.PartBlank, p.update); err != nil {
-			p.finish()
+		p := report.NewProgress("clearing "+file, int64(l.Size)-vtdisk.PartBlank)
+		if err := vtdisk.ZeroRange(part, vtdisk.PartBlank, int64(l.Size)-vtdisk.PartBlank, p.Update); err != nil {
+			p.Finish()
 			cmd.Fatalf("can't initialize %s: %v", file, err)
 		}
-		p.finish()
+		p.Finish()
 	}
 
 	// As the C program does, first write the header with an empty map,
@@ -96,7 +95,7 @@ func main() {
 		cmd.Fatalf("can't initialize arena partition %s: %v", file, err)
 	}
 	fmt.Fprintf(os.Stderr, "fmtarenas %s: %s arenas, %s bytes storage, %s bytes for index map\n",
-		file, commas(uint64(len(l.Map))), commas(l.Storage()), commas(l.Header.TableSize()))
+		file, report.Commas(uint64(len(l.Map))), report.Commas(l.Storage()), report.Commas(l.Header.TableSize()))
 	for _, m := range l.Map {
 		head := vtdisk.ArenaHead{
 			Version:    version,
@@ -135,53 +134,4 @@ func okName(s string) bool {
 		}
 	}
 	return true
-}
-
-// commas formats v as Plan 9's %,d does.
-func commas(v uint64) string {
-	s := strconv.FormatUint(v, 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// progress shows how a long write goes, on standard error when that is
-// a terminal (a character device): what, how far and how fast, on one
-// line rewritten in place.
-type progress struct {
-	what        string
-	total       int64
-	start, last time.Time
-	shown       bool
-}
-
-func newProgress(what string, total int64) *progress {
-	fi, err := os.Stderr.Stat()
-	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return nil
-	}
-	now := time.Now()
-	return &progress{what: what, total: total, start: now, last: now}
-}
-
-func (p *progress) update(done int64) {
-	if p == nil {
-		return
-	}
-	now := time.Now()
-	if now.Sub(p.last) < 250*time.Millisecond && done < p.total {
-		return
-	}
-	p.last = now
-	rate := float64(done) / now.Sub(p.start).Seconds() / (1 << 20)
-	fmt.Fprintf(os.Stderr, "\r%s: %s of %s MB (%d%%), %.1f MB/s ",
-		p.what, commas(uint64(done>>20)), commas(uint64(p.total>>20)), done*100/max(p.total, 1), rate)
-	p.shown = true
-}
-
-func (p *progress) finish() {
-	if p != nil && p.shown {
-		fmt.Fprintf(os.Stderr, "\n")
-	}
 }

@@ -14,9 +14,8 @@ package main
 
 import (
 	"fmt"
+	"github.com/plan9fossil/fossil/internal/report"
 	"os"
-	"strconv"
-	"time"
 
 	"github.com/plan9fossil/fossil/internal/arg"
 	"github.com/plan9fossil/fossil/internal/vtdisk"
@@ -68,14 +67,14 @@ func main() {
 		size = uint64(part.Size)
 	}
 	if size > uint64(part.Size) {
-		cmd.Fatalf("bloom filter of %s bytes does not fit in %s (%s bytes)", commas(size), file, commas(uint64(part.Size)))
+		cmd.Fatalf("bloom filter of %s bytes does not fit in %s (%s bytes)", report.Commas(size), file, report.Commas(uint64(part.Size)))
 	}
 	if size < 1<<20 {
 		cmd.Fatalf("bloom filter too small")
 	}
 	if size > vtdisk.MaxBloomSize {
 		fmt.Fprintf(os.Stderr, "warning: not using entire %s bytes; using only %s bytes\n",
-			commas(size), commas(vtdisk.MaxBloomSize))
+			report.Commas(size), report.Commas(vtdisk.MaxBloomSize))
 		size = vtdisk.MaxBloomSize
 	}
 	if size&(size-1) != 0 {
@@ -106,14 +105,14 @@ func main() {
 		cmd.Fatalf("bloominit: %v", err)
 	}
 	bits := nhash * 10 / 7
-	fmt.Fprintf(os.Stderr, "fmtbloom: using %dMB, %d hashes/score, best up to %s blocks\n", size>>20, nhash, commas(8*size/bits))
+	fmt.Fprintf(os.Stderr, "fmtbloom: using %dMB, %d hashes/score, best up to %s blocks\n", size>>20, nhash, report.Commas(8*size/bits))
 
-	p := newProgress("writing "+file, int64(size))
-	if err := vtdisk.ZeroRange(part, 0, int64(size), p.update); err != nil {
-		p.finish()
+	p := report.NewProgress("writing "+file, int64(size))
+	if err := vtdisk.ZeroRange(part, 0, int64(size), p.Update); err != nil {
+		p.Finish()
 		cmd.Fatalf("writing %s: %v", file, err)
 	}
-	p.finish()
+	p.Finish()
 	if _, err := part.WriteAt(buf, 0); err != nil {
 		cmd.Fatalf("writing %s: %v", file, err)
 	}
@@ -122,54 +121,5 @@ func main() {
 	}
 	if err := part.Close(); err != nil {
 		cmd.Fatalf("writing %s: %v", file, err)
-	}
-}
-
-// commas formats v as Plan 9's %,d does.
-func commas(v uint64) string {
-	s := strconv.FormatUint(v, 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// progress shows how a long write goes, on standard error when that is
-// a terminal (a character device): what, how far and how fast, on one
-// line rewritten in place.
-type progress struct {
-	what        string
-	total       int64
-	start, last time.Time
-	shown       bool
-}
-
-func newProgress(what string, total int64) *progress {
-	fi, err := os.Stderr.Stat()
-	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return nil
-	}
-	now := time.Now()
-	return &progress{what: what, total: total, start: now, last: now}
-}
-
-func (p *progress) update(done int64) {
-	if p == nil {
-		return
-	}
-	now := time.Now()
-	if now.Sub(p.last) < 250*time.Millisecond && done < p.total {
-		return
-	}
-	p.last = now
-	rate := float64(done) / now.Sub(p.start).Seconds() / (1 << 20)
-	fmt.Fprintf(os.Stderr, "\r%s: %s of %s MB (%d%%), %.1f MB/s ",
-		p.what, commas(uint64(done>>20)), commas(uint64(p.total>>20)), done*100/max(p.total, 1), rate)
-	p.shown = true
-}
-
-func (p *progress) finish() {
-	if p != nil && p.shown {
-		fmt.Fprintf(os.Stderr, "\n")
 	}
 }

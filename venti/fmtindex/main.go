@@ -21,8 +21,8 @@ package main
 
 import (
 	"fmt"
+	"github.com/plan9fossil/fossil/internal/report"
 	"os"
-	"strconv"
 
 	"github.com/plan9fossil/fossil/internal/arg"
 	"github.com/plan9fossil/fossil/internal/vtdisk"
@@ -142,7 +142,7 @@ func main() {
 		storage = amap[len(amap)-1].Stop - vtdisk.IndexBase
 	}
 	fmt.Fprintf(os.Stderr, "fmtindex: %s arenas, %s index buckets, %s bytes storage\n",
-		commas(uint64(len(amap))), commas(uint64(m.Buckets())), commas(storage))
+		report.Commas(uint64(len(amap))), report.Commas(uint64(m.Buckets())), report.Commas(storage))
 
 	for i, part := range parts {
 		if err := vtdisk.WriteIndexMap(part, heads[i], m); err != nil {
@@ -190,13 +190,4 @@ func checkBloom(name string) error {
 		return fmt.Errorf("%s: %v", name, err)
 	}
 	return nil
-}
-
-// commas formats v as Plan 9's %,d does.
-func commas(v uint64) string {
-	s := strconv.FormatUint(v, 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

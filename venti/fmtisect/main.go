@@ -17,9 +17,8 @@ package main
 
 import (
 	"fmt"
+	"github.com/plan9fossil/fossil/internal/report"
 	"os"
-	"strconv"
-	"time"
 
 	"github.com/plan9fossil/fossil/internal/arg"
 	"github.com/plan9fossil/fossil/internal/vtdisk"
@@ -74,16 +73,16 @@ func main() {
 	if version == vtdisk.ISectVersion1 && !noZero {
 		fmt.Fprintf(os.Stderr, "clearing %s\n", file)
 		n := part.Size&^int64(blockSize-1) - vtdisk.PartBlank
-		p := newProgress("clearing "+file, n)
-		if err := vtdisk.ZeroRange(part, vtdisk.PartBlank, n, p.update); err != nil {
-			p.finish()
+		p := report.NewProgress("clearing "+file, n)
+		if err := vtdisk.ZeroRange(part, vtdisk.PartBlank, n, p.Update); err != nil {
+			p.Finish()
 			cmd.Fatalf("can't initialize %s: %v", file, err)
 		}
-		p.finish()
+		p.Finish()
 	}
 
 	fmt.Fprintf(os.Stderr, "fmtisect %s: %s buckets of %s entries, %s bytes for index map\n",
-		file, commas(uint64(is.Blocks)), commas(uint64(is.BucketMax())), commas(vtdisk.DefaultTableSize))
+		file, report.Commas(uint64(is.Blocks)), report.Commas(uint64(is.BucketMax())), report.Commas(vtdisk.DefaultTableSize))
 	if err := vtdisk.WriteISect(part, is); err != nil {
 		cmd.Fatalf("can't write back index section header for %s: %v", file, err)
 	}
@@ -107,53 +106,4 @@ func okName(s string) bool {
 		}
 	}
 	return true
-}
-
-// commas formats v as Plan 9's %,d does.
-func commas(v uint64) string {
-	s := strconv.FormatUint(v, 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// progress shows how a long write goes, on standard error when that is
-// a terminal (a character device): what, how far and how fast, on one
-// line rewritten in place.
-type progress struct {
-	what        string
-	total       int64
-	start, last time.Time
-	shown       bool
-}
-
-func newProgress(what string, total int64) *progress {
-	fi, err := os.Stderr.Stat()
-	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return nil
-	}
-	now := time.Now()
-	return &progress{what: what, total: total, start: now, last: now}
-}
-
-func (p *progress) update(done int64) {
-	if p == nil {
-		return
-	}
-	now := time.Now()
-	if now.Sub(p.last) < 250*time.Millisecond && done < p.total {
-		return
-	}
-	p.last = now
-	rate := float64(done) / now.Sub(p.start).Seconds() / (1 << 20)
-	fmt.Fprintf(os.Stderr, "\r%s: %s of %s MB (%d%%), %.1f MB/s ",
-		p.what, commas(uint64(done>>20)), commas(uint64(p.total>>20)), done*100/max(p.total, 1), rate)
-	p.shown = true
-}
-
-func (p *progress) finish() {
-	if p != nil && p.shown {
-		fmt.Fprintf(os.Stderr, "\n")
-	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/plan9fossil/fossil/internal/report"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -62,15 +63,6 @@ func (h *httpd) mux() *http.ServeMux {
 	return m
 }
 
-// commas prints n with thousands separators, as venti's %,lld does.
-func commas(n uint64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
 // storedBytes is the clump log's bytes less the clump headers, what the
 // C venti calls compressed data.
 func storedBytes(st vtdisk.TailStats) uint64 {
@@ -84,7 +76,7 @@ func storage(st vtdisk.TailStats) uint64 {
 
 func statLine(st vtdisk.TailStats) string {
 	return fmt.Sprintf("clumps=%s compressed clumps=%s data=%s compressed data=%s storage=%s",
-		commas(uint64(st.Clumps)), commas(uint64(st.CClumps)), commas(st.UncSize), commas(storedBytes(st)), commas(storage(st)))
+		report.Commas(uint64(st.Clumps)), report.Commas(uint64(st.CClumps)), report.Commas(st.UncSize), report.Commas(storedBytes(st)), report.Commas(storage(st)))
 }
 
 func (h *httpd) index(w io.Writer) error {
@@ -131,9 +123,9 @@ func (h *httpd) storage(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "index=%s\n", st.Index.Name)
 	fmt.Fprintf(w, "total arenas=%d active=%d\n", len(st.Arenas), active)
-	fmt.Fprintf(w, "total space=%s used=%s\n", commas(space), commas(used))
+	fmt.Fprintf(w, "total space=%s used=%s\n", report.Commas(space), report.Commas(used))
 	fmt.Fprintf(w, "clumps=%s compressed clumps=%s data=%s compressed data=%s\n",
-		commas(uint64(total.Clumps)), commas(uint64(total.CClumps)), commas(total.UncSize), commas(storedBytes(total)))
+		report.Commas(uint64(total.Clumps)), report.Commas(uint64(total.CClumps)), report.Commas(total.UncSize), report.Commas(storedBytes(total)))
 	return nil
 }
 
