@@ -47,7 +47,6 @@ type Store struct {
 	mu      sync.Mutex
 	cur     int                    // the arena taking writes; len(arenas) when all are full
 	pending map[key]*vtdisk.IEntry // entries not yet in their buckets
-	full    error                  // set when no arena has room
 
 	indexMu  sync.Mutex // serializes index flushes
 	flushing atomic.Bool
