@@ -213,6 +213,11 @@ func (s *Store) recover(a *arena) error {
 			break
 		}
 		s.addPending(a, aa, &ci)
+		if s.bloom != nil {
+			// The filter on disk may predate this clump: without its
+			// bits, the block would vanish once its entry left pending.
+			s.bloom.Add(ci.Score)
+		}
 		st.Clumps++
 		if c.Encoding == vtdisk.EncodingWhack {
 			st.CClumps++
