@@ -170,7 +170,7 @@ func (c *Conn) rpc(ctx context.Context, t *Msg) (*Msg, error) {
 		return nil, ctx.Err()
 	}
 	t.Tag = tag
-	b, err := t.Marshal(nil)
+	b, err := t.Marshal(make([]byte, 0, msgHeader+64+len(t.Data)))
 	if err != nil {
 		c.tags <- tag
 		return nil, err

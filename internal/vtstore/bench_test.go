@@ -12,11 +12,11 @@ import (
 	"github.com/plan9fossil/fossil/venti"
 )
 
-// benchServer serves a store on fixture venti-a over loopback and
-// returns a client connection; 16 goroutines share it in the benchmarks,
-// as an archiving fossil would.
+// benchServer serves a fresh store with 1 GiB of arenas over loopback
+// and returns a client connection; 16 goroutines share it in the
+// benchmarks, as an archiving fossil would.
 func benchServer(b *testing.B) (*Store, *venti.Conn) {
-	s := open(b, ventiA(b))
+	s := open(b, formatVenti(b, b.TempDir(), 1<<30, 256<<20, 64<<20))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -70,8 +70,7 @@ func parallel(b *testing.B, fn func(i uint64)) {
 	wg.Wait()
 }
 
-// The fixture's arenas hold about 96 MiB: run with -benchtime=4000x or
-// fewer for the write benchmarks.
+// The arenas hold 1 GiB: run with -benchtime=100000x or fewer.
 func BenchmarkUniqueWrite8K(b *testing.B) {
 	_, c := benchServer(b)
 	ctx := context.Background()

@@ -397,16 +397,16 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 }
 
 // encode makes the clump for data: whack-compressed when that is
-// smaller, as the C venti stores it. Data that does not compress in its
-// first 2 KiB is stored raw at once: trying the whole block would cost
-// more than hashing it, for nothing.
+// smaller, as the C venti stores it. Data whose first 512 bytes do not
+// compress is stored raw at once: trying the whole block would cost
+// more than hashing it, for nothing. (The C venti reads either.)
 func encode(data []byte, d venti.DiskType, score venti.Score, now uint32) (*vtdisk.Clump, []byte) {
 	c := &vtdisk.Clump{
 		ClumpInfo: vtdisk.ClumpInfo{Type: d, UncSize: uint16(len(data)), Score: score},
 		Time:      now,
 	}
 	c.Encoding, c.Size = vtdisk.EncodingNone, uint16(len(data))
-	const probe = 2048
+	const probe = 512
 	if len(data) > 2*probe {
 		var tmp [probe]byte
 		if _, ok := whack.Compress(tmp[:], data[:probe]); !ok {
