@@ -23,6 +23,9 @@ type part struct {
 type file struct {
 	f    *os.File
 	refs int
+	// fault, when set (by tests), is asked before every write and sync
+	// and may fail it, as a full or failing disk would.
+	fault func() error
 }
 
 type files struct {
@@ -92,6 +95,11 @@ func (p *part) ReadAt(b []byte, off int64) (int, error) {
 }
 
 func (p *part) WriteAt(b []byte, off int64) (int, error) {
+	if p.f.fault != nil {
+		if err := p.f.fault(); err != nil {
+			return 0, err
+		}
+	}
 	if off < 0 || off+int64(len(b)) > p.size {
 		return 0, fmt.Errorf("%s: write of %d bytes at %d is outside the partition (%d bytes)", p.name, len(b), off, p.size)
 	}
@@ -99,4 +107,11 @@ func (p *part) WriteAt(b []byte, off int64) (int, error) {
 }
 
 // Sync forces the partition's writes to disk.
-func (p *part) Sync() error { return p.f.f.Sync() }
+func (p *part) Sync() error {
+	if p.f.fault != nil {
+		if err := p.f.fault(); err != nil {
+			return err
+		}
+	}
+	return p.f.f.Sync()
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/plan9fossil/fossil/internal/fixture"
@@ -344,5 +345,85 @@ func TestOpenErrors(t *testing.T) {
 	f.Close()
 	if _, err := Open(cfg, Options{}); err == nil || !strings.Contains(err.Error(), "arenas0.0") {
 		t.Errorf("corrupt trailer: %v", err)
+	}
+}
+
+// TestTruncatedPartition: an arena partition cut short (a copy that did
+// not finish) is refused with an error naming it, not read past its end.
+func TestTruncatedPartition(t *testing.T) {
+	cfg := ventiA(t)
+	if err := os.Truncate(cfg.Arenas[0], 40<<20); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(cfg, Options{})
+	if err == nil || !strings.Contains(err.Error(), "arenas") {
+		t.Fatalf("truncated arena partition: %v", err)
+	}
+	t.Log(err)
+}
+
+// TestDiskFull: when the disk refuses writes, sync reports it and
+// acknowledges nothing; blocks synced before stay readable; once the
+// disk has room again, the same sync succeeds and nothing is lost.
+func TestDiskFull(t *testing.T) {
+	cfg := ventiA(t)
+	s := open(t, cfg)
+	ctx := context.Background()
+	var before, during []fixtureBlock
+	for i := 0; i < 20; i++ {
+		data := []byte(fmt.Sprintf("before the disk filled %d", i))
+		sc, err := s.Write(ctx, venti.DataType, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before = append(before, fixtureBlock{sc, venti.DataType, data})
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var full atomic.Bool
+	full.Store(true)
+	enospc := fmt.Errorf("no space left on device")
+	for _, f := range s.files.m {
+		f.fault = func() error {
+			if full.Load() {
+				return enospc
+			}
+			return nil
+		}
+	}
+	for i := 0; i < 20; i++ {
+		data := []byte(fmt.Sprintf("while the disk was full %d", i))
+		sc, err := s.Write(ctx, venti.DataType, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		during = append(during, fixtureBlock{sc, venti.DataType, data})
+	}
+	if err := s.Sync(ctx); err == nil || !strings.Contains(err.Error(), "no space left") {
+		t.Fatalf("sync on a full disk: %v", err)
+	}
+	if err := s.FlushIndex(); err == nil {
+		t.Fatal("index flush on a full disk succeeded")
+	}
+	s.cache = newLumpCache(1 << 10)
+	for _, b := range append(before, during...) {
+		if got, err := s.Read(ctx, b.score, b.typ, 100); err != nil || !bytes.Equal(got, b.data) {
+			t.Fatalf("read %q while full: %q %v", b.data, got, err)
+		}
+	}
+	full.Store(false)
+	if err := s.Sync(ctx); err != nil {
+		t.Fatalf("sync after room was made: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, cfg)
+	defer s.Close()
+	for _, b := range append(before, during...) {
+		if got, err := s.Read(ctx, b.score, b.typ, 100); err != nil || !bytes.Equal(got, b.data) {
+			t.Fatalf("after reopen %q: %q %v", b.data, got, err)
+		}
 	}
 }
