@@ -127,3 +127,30 @@ func BenchmarkRead8K(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkStoreWrite8K measures the engine alone, without the protocol:
+// 2 goroutines writing unique blocks straight into the store.
+func BenchmarkStoreWrite8K(b *testing.B) {
+	s := open(b, formatVenti(b, b.TempDir(), 1<<30, 256<<20, 64<<20))
+	defer s.Close()
+	ctx := context.Background()
+	blocks := make([][]byte, b.N+1)
+	for i := range blocks {
+		blocks[i] = block(uint64(i))
+	}
+	b.SetBytes(8192)
+	b.ResetTimer()
+	var next atomic.Uint64
+	b.SetParallelism(1)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			if _, err := s.Write(ctx, venti.DataType, blocks[i%uint64(len(blocks))]); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	if err := s.Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -384,7 +384,8 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 	if err != nil {
 		return venti.Score{}, err
 	}
-	s.cache.put(k, append([]byte(nil), data...))
+	// Not cached: recent writes are found through their pending entries,
+	// and a copy of every block written would only churn the cache.
 	if int64(npending)*entryMemory > s.opt.IndexCache && s.flushing.CompareAndSwap(false, true) {
 		go func() {
 			defer s.flushing.Store(false)
