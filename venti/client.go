@@ -98,7 +98,9 @@ func (c *Conn) writer() {
 			bw.Flush()
 			return
 		}
-		if _, err := bw.Write(b); err != nil {
+		_, err := bw.Write(b)
+		putBuf(b)
+		if err != nil {
 			c.fail(err)
 			return
 		}
@@ -170,8 +172,9 @@ func (c *Conn) rpc(ctx context.Context, t *Msg) (*Msg, error) {
 		return nil, ctx.Err()
 	}
 	t.Tag = tag
-	b, err := t.Marshal(make([]byte, 0, msgHeader+64+len(t.Data)))
+	b, err := t.Marshal(getBuf())
 	if err != nil {
+		putBuf(b)
 		c.tags <- tag
 		return nil, err
 	}
@@ -189,6 +192,7 @@ func (c *Conn) rpc(ctx context.Context, t *Msg) (*Msg, error) {
 		return nil, c.failure()
 	case <-ctx.Done():
 		// Not sent, so no reply will come: take the tag back.
+		putBuf(b)
 		c.mu.Lock()
 		if c.pending[tag] == cl {
 			c.pending[tag] = nil

@@ -271,12 +271,22 @@ func (d *decoder) blockType() Type {
 // ReadMsg reads one framed message from r. It returns io.EOF only when r
 // ends cleanly between messages.
 func ReadMsg(r io.Reader) (*Msg, error) {
+	return readMsgInto(r, nil)
+}
+
+// readMsgInto reads a message into buf's storage when it is large
+// enough, else into new memory.
+func readMsgInto(r io.Reader, buf []byte) (*Msg, error) {
 	var size [2]byte
 	if _, err := io.ReadFull(r, size[:]); err != nil {
 		return nil, err
 	}
 	n := int(binary.BigEndian.Uint16(size[:]))
-	buf := make([]byte, n)
+	if cap(buf) >= n {
+		buf = buf[:n]
+	} else {
+		buf = make([]byte, n)
+	}
 	if _, err := io.ReadFull(r, buf); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF

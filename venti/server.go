@@ -17,7 +17,8 @@ type Handler interface {
 	// largest block the client accepts.
 	Read(ctx context.Context, score Score, t Type, count int) ([]byte, error)
 	// Write stores a block and returns its score. The server has already
-	// checked that the block is no larger than MaxLumpSize.
+	// checked that the block is no larger than MaxLumpSize. data is only
+	// valid during the call: the server reuses its memory.
 	Write(ctx context.Context, t Type, data []byte) (Score, error)
 	// Sync returns when every block acknowledged by Write is on
 	// permanent storage.
@@ -183,9 +184,12 @@ func (sc *serverConn) writer(ctx context.Context) error {
 	var err error
 	for b := range sc.replies {
 		if err != nil {
+			putBuf(b)
 			continue // drain so that handlers never block
 		}
-		if _, err = sc.bw.Write(b); err == nil && len(sc.replies) == 0 {
+		_, err = sc.bw.Write(b)
+		putBuf(b)
+		if err == nil && len(sc.replies) == 0 {
 			err = sc.bw.Flush()
 		}
 	}
@@ -193,9 +197,9 @@ func (sc *serverConn) writer(ctx context.Context) error {
 }
 
 func (sc *serverConn) reply(m *Msg) {
-	b, err := m.Marshal(nil)
+	b, err := m.Marshal(getBuf())
 	if err != nil {
-		b, _ = (&Msg{Type: Rerror, Tag: m.Tag, Error: err.Error()}).Marshal(nil)
+		b, _ = (&Msg{Type: Rerror, Tag: m.Tag, Error: err.Error()}).Marshal(b[:0])
 	}
 	if sc.srv.Debug {
 		sc.srv.logf("venti: -> %v", m)
@@ -211,7 +215,7 @@ func (sc *serverConn) readLoop(ctx context.Context, br *bufio.Reader) error {
 	sem := make(chan struct{}, max)
 	hello := false
 	for {
-		m, err := ReadMsg(br)
+		m, buf, err := readMsgBuf(br)
 		if err != nil {
 			if err == io.EOF || ctx.Err() != nil {
 				return nil
@@ -220,6 +224,12 @@ func (sc *serverConn) readLoop(ctx context.Context, br *bufio.Reader) error {
 		}
 		if sc.srv.Debug {
 			sc.srv.logf("venti: <- %v", m)
+		}
+		if m.Type != Tread && m.Type != Twrite && m.Type != Tsync {
+			// Handled here, without its buffer: what is used of it
+			// (strings) has been copied out.
+			putBuf(buf)
+			buf = nil
 		}
 		if !hello {
 			if m.Type != Thello {
@@ -275,7 +285,9 @@ func (sc *serverConn) readLoop(ctx context.Context, br *bufio.Reader) error {
 		go func() {
 			defer sc.inflight.Done()
 			defer func() { <-sem }()
-			sc.reply(sc.handle(ctx, m, earlier))
+			r := sc.handle(ctx, m, earlier)
+			putBuf(buf) // the handler is done with m.Data
+			sc.reply(r)
 			if pw != nil {
 				sc.mu.Lock()
 				delete(sc.writes, pw)
