@@ -87,6 +87,6 @@ func tail(b []byte, n int) []byte {
 // C venti, and the C clients against what ours wrote.
 func TestPlan9VentiInterop(t *testing.T) {
 	plan9vm(t)
-	dir := plan9Dir(t, "venti", "venti/read", "venti/write", "venti/copy")
+	dir := plan9Dir(t, "venti", "venti/read", "venti/write", "venti/copy", "venti/venti")
 	runPlan9(t, dir, "-d", disk(t, 64))
 }

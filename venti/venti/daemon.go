@@ -18,7 +18,7 @@ const readyEnv = "VENTI_READY_FD"
 // until it serves, or dies: the C venti's foreground process likewise
 // exits once the server is ready, which the boot program relies on.
 func background() error {
-	exe, err := os.Executable()
+	exe, err := osys.Self()
 	if err != nil {
 		return err
 	}
