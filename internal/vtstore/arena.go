@@ -111,13 +111,18 @@ func (a *arena) memClump(aa uint64) (*vtdisk.Clump, []byte, bool, error) {
 }
 
 // readData returns the decoded, verified data of the clump at aa.
-func (a *arena) readData(aa uint64) (*vtdisk.Clump, []byte, error) {
+// blocks is the clump's length in 512-byte units as the index records
+// it: header and stored bytes are then read from disk in one piece.
+func (a *arena) readData(aa uint64, blocks uint8) (*vtdisk.Clump, []byte, error) {
 	c, stored, inMem, err := a.memClump(aa)
 	if err != nil {
 		return nil, nil, err
 	}
 	if !inMem {
-		return a.ReadData(aa, a.clumpNumberBound())
+		c, stored, err = a.readClump(aa, blocks)
+		if err != nil {
+			return nil, nil, err
+		}
 	}
 	data, err := c.Decode(stored)
 	if err == nil {
@@ -127,6 +132,29 @@ func (a *arena) readData(aa uint64) (*vtdisk.Clump, []byte, error) {
 		return nil, nil, fmt.Errorf("arena %s: clump at %#x: %w", a.Name(), aa, err)
 	}
 	return c, data, nil
+}
+
+// readClump reads the header and stored bytes of the clump at aa with
+// one read when the index says how long it is, else as vtdisk does.
+func (a *arena) readClump(aa uint64, blocks uint8) (*vtdisk.Clump, []byte, error) {
+	n := uint64(blocks) << vtdisk.ClumpBlockShift
+	if n < vtdisk.ClumpSize || aa+n > a.DataSize() {
+		return a.ReadClump(aa, a.clumpNumberBound())
+	}
+	buf := make([]byte, n)
+	if _, err := a.part.ReadAt(buf, a.DataOffset()+int64(aa)); err != nil {
+		return nil, nil, fmt.Errorf("arena %s: clump at %#x: %w", a.Name(), aa, err)
+	}
+	var c vtdisk.Clump
+	if err := c.Unpack(buf, a.ClumpMagic()); err != nil {
+		return nil, nil, fmt.Errorf("arena %s: clump at %#x: %w", a.Name(), aa, err)
+	}
+	end := vtdisk.ClumpSize + int(c.Size)
+	if end > len(buf) {
+		// The index's length is wrong; trust the header instead.
+		return a.ReadClump(aa, a.clumpNumberBound())
+	}
+	return &c, buf[vtdisk.ClumpSize:end], nil
 }
 
 // clumpNumberBound is a clump count that bounds where clumps can be,

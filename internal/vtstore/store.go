@@ -42,6 +42,7 @@ type Store struct {
 	bloomPt *part
 	bloomMu sync.RWMutex // guards bloom.Data
 	cache   *lumpCache
+	icache  *icache // index entries known to be in their buckets
 
 	// mu guards cur and pending.
 	mu      sync.Mutex
@@ -84,6 +85,8 @@ func Open(cfg *vtdisk.Config, opt Options) (*Store, error) {
 	s := &Store{opt: opt, pending: make(map[key]*vtdisk.IEntry)}
 	s.files.ro = opt.ReadOnly
 	s.cache = newLumpCache(opt.LumpCache)
+	// The index cache gets half of icmem; pending entries the rest.
+	s.icache = newICache(int(opt.IndexCache / 2 / entryMemory))
 	if err := s.open(cfg); err != nil {
 		s.files.closeAll()
 		return nil, err
@@ -255,12 +258,19 @@ func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
 	if ok {
 		return *e, true, nil
 	}
+	if e, ok := s.icache.get(k); ok {
+		return e, true, nil
+	}
 	if s.bloom != nil && !s.bloomTest(k.score) {
 		s.Stats.BloomSkips.Add(1)
 		return vtdisk.IEntry{}, false, nil
 	}
 	s.Stats.IndexReads.Add(1)
-	return s.index.Lookup(k.score, k.dtype, false)
+	e2, found, err := s.index.Lookup(k.score, k.dtype, false)
+	if found {
+		s.icache.put(k, e2)
+	}
+	return e2, found, err
 }
 
 func (s *Store) bloomTest(score venti.Score) bool {
@@ -297,7 +307,7 @@ func (s *Store) Read(ctx context.Context, score venti.Score, t venti.Type, count
 	if err != nil {
 		return nil, err
 	}
-	c, data, err := a.readData(aa)
+	c, data, err := a.readData(aa, e.Blocks)
 	if err != nil {
 		return nil, err
 	}
@@ -526,6 +536,9 @@ func (s *Store) FlushIndex() error {
 	for i := range entries {
 		k := key{entries[i].Score, entries[i].Type}
 		if e := s.pending[k]; e != nil && e.Addr == entries[i].Addr {
+			// Into the index cache before leaving pending, so that a
+			// lookup never misses it.
+			s.icache.put(k, entries[i])
 			delete(s.pending, k)
 		}
 	}
