@@ -20,7 +20,8 @@ CMDS=\
 	venti/venti venti/read venti/write venti/copy\
 	venti/fmtarenas venti/fmtisect venti/fmtindex venti/fmtbloom venti/conf\
 	venti/buildindex venti/checkarenas venti/checkindex\
-	venti/rdarena venti/wrarena venti/printarena venti/printarenapart
+	venti/rdarena venti/wrarena venti/printarena venti/printarenapart\
+	fossil/last
 # The rc scripts in rc/, installed in /rc/bin.
 RCSCRIPTS=
 
