@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -103,6 +104,11 @@ func (c *Conn) writer() {
 		if err != nil {
 			c.fail(err)
 			return
+		}
+		if len(c.out) == 0 {
+			// Let goroutines with requests ready queue them, so
+			// that one system call carries several.
+			runtime.Gosched()
 		}
 		if len(c.out) == 0 {
 			if err := bw.Flush(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 )
 
@@ -189,6 +190,9 @@ func (sc *serverConn) writer(ctx context.Context) error {
 		}
 		_, err = sc.bw.Write(b)
 		putBuf(b)
+		if err == nil && len(sc.replies) == 0 {
+			runtime.Gosched() // gather replies about to be queued
+		}
 		if err == nil && len(sc.replies) == 0 {
 			err = sc.bw.Flush()
 		}
