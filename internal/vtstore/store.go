@@ -396,7 +396,14 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 	}
 	// Not cached: recent writes are found through their pending entries,
 	// and a copy of every block written would only churn the cache.
-	if int64(npending)*entryMemory > s.opt.IndexCache && s.flushing.CompareAndSwap(false, true) {
+	switch mem := int64(npending) * entryMemory; {
+	case mem > 2*s.opt.IndexCache:
+		// Writes outrun the background flush: wait for one, so that
+		// pending entries stay within their share of memory.
+		if err := s.FlushIndex(); err != nil {
+			return venti.Score{}, err
+		}
+	case mem > s.opt.IndexCache && s.flushing.CompareAndSwap(false, true):
 		go func() {
 			defer s.flushing.Store(false)
 			if err := s.FlushIndex(); err != nil {
