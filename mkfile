@@ -21,7 +21,7 @@ CMDS=\
 	venti/fmtarenas venti/fmtisect venti/fmtindex venti/fmtbloom venti/conf\
 	venti/buildindex venti/checkarenas venti/checkindex\
 	venti/rdarena venti/wrarena venti/printarena venti/printarenapart\
-	fossil/last
+	fossil/last fossil/flfmt
 # The rc scripts in rc/, installed in /rc/bin.
 RCSCRIPTS=
 
