@@ -2,9 +2,8 @@ package fsdisk
 
 import (
 	"errors"
-	"fmt"
 
-	"github.com/plan9fossil/fossil/internal/vac"
+	"github.com/plan9fossil/fossil/internal/diskerr"
 )
 
 // Errors that an *Error wraps; test for them with errors.Is. Where the
@@ -49,49 +48,23 @@ var (
 	ErrConfig = errors.New("bad config magic")
 )
 
-// An Error reports a problem with an on-disk structure. Where names the
-// structure and, when known, its place, as in "block 0xfa" or
-// "/active/usr: entry 3"; Err says what is wrong and wraps one of the
-// Err* values above (or an I/O error).
-type Error struct {
-	Where string
-	Err   error
-}
+// pkg names this package in its errors.
+const pkg = "fsdisk"
 
-func (e *Error) Error() string { return "fsdisk: " + e.Where + ": " + e.Err.Error() }
+// Error is the error of the format packages: it names the package, the
+// structure and its place, and wraps one of the Err* values above.
+type Error = diskerr.Error
 
-func (e *Error) Unwrap() error { return e.Err }
-
-// errorf returns an *Error at where wrapping kind, with a detail message.
 func errorf(where string, kind error, format string, args ...any) error {
-	if format == "" {
-		return &Error{Where: where, Err: kind}
-	}
-	return &Error{Where: where, Err: fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)}
+	return diskerr.Errorf(pkg, where, kind, format, args...)
 }
 
-// within puts the place of err inside outer: "outer: inner". The places
-// of vac's errors join in the same way; other errors (I/O) are wrapped
-// whole.
-func within(outer string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return &Error{Where: outer + ": " + e.Where, Err: e.Err}
-	}
-	var ve *vac.Error
-	if errors.As(err, &ve) {
-		return &Error{Where: outer + ": " + ve.Where, Err: ve.Err}
-	}
-	return &Error{Where: outer, Err: err}
-}
+func within(outer string, err error) error { return diskerr.Within(pkg, outer, err) }
 
 func short(where string, have, need int) error {
-	return &Error{Where: where, Err: fmt.Errorf("%w: %d bytes, need %d", ErrShort, have, need)}
+	return diskerr.Short(pkg, where, ErrShort, have, need)
 }
 
 func badMagic(where string, got, want uint32) error {
-	return &Error{Where: where, Err: fmt.Errorf("%w %#08x (want %#08x)", ErrBadMagic, got, want)}
+	return diskerr.BadMagic(pkg, where, ErrBadMagic, got, want)
 }

@@ -2,7 +2,8 @@ package vac
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/plan9fossil/fossil/internal/diskerr"
 )
 
 // Errors that an *Error wraps; test for them with errors.Is.
@@ -22,35 +23,15 @@ var (
 	ErrFull = errors.New("meta block full")
 )
 
-// An Error reports a problem with a meta block or directory entry.
-// Where names the structure and, when known, the place, as in
-// "meta block: entry 3 at 0x150"; Err says what is wrong and wraps one
-// of the Err* values above.
-type Error struct {
-	Where string
-	Err   error
-}
+// pkg names this package in its errors.
+const pkg = "vac"
 
-func (e *Error) Error() string { return "vac: " + e.Where + ": " + e.Err.Error() }
+// Error is the error of the format packages: it names the package, the
+// structure and its place, and wraps one of the Err* values above.
+type Error = diskerr.Error
 
-func (e *Error) Unwrap() error { return e.Err }
-
-// errorf returns an *Error at where wrapping kind, with a detail message.
 func errorf(where string, kind error, format string, args ...any) error {
-	if format == "" {
-		return &Error{Where: where, Err: kind}
-	}
-	return &Error{Where: where, Err: fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)}
+	return diskerr.Errorf(pkg, where, kind, format, args...)
 }
 
-// within puts the place of err inside outer: "outer: inner".
-func within(outer string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return &Error{Where: outer + ": " + e.Where, Err: e.Err}
-	}
-	return &Error{Where: outer, Err: err}
-}
+func within(outer string, err error) error { return diskerr.Within(pkg, outer, err) }

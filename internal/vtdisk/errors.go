@@ -2,7 +2,8 @@ package vtdisk
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/plan9fossil/fossil/internal/diskerr"
 )
 
 // Errors that an *Error wraps; test for them with errors.Is.
@@ -24,56 +25,25 @@ var (
 	ErrSyntax = errors.New("syntax error")
 )
 
-// An Error reports a problem with an on-disk structure. Where names
-// the structure and, when known, its place, as in
-// "arena arenas0.0: clump at 0x1234"; Err says what is wrong and wraps
-// one of the Err* values above.
-type Error struct {
-	Where string
-	Err   error
-}
+// pkg names this package in its errors.
+const pkg = "vtdisk"
 
-func (e *Error) Error() string { return "vtdisk: " + e.Where + ": " + e.Err.Error() }
+// Error is the error of the format packages: it names the package, the
+// structure and its place, and wraps one of the Err* values above.
+type Error = diskerr.Error
 
-func (e *Error) Unwrap() error { return e.Err }
-
-// errorf returns an *Error at where wrapping kind, with a detail message.
 func errorf(where string, kind error, format string, args ...any) error {
-	if format == "" {
-		return &Error{Where: where, Err: kind}
-	}
-	return &Error{Where: where, Err: fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)}
+	return diskerr.Errorf(pkg, where, kind, format, args...)
 }
 
-// relocate replaces the place of err, if it is an *Error, by where;
-// other errors (I/O errors) are wrapped with where.
-func relocate(err error, where string) error {
-	if err == nil {
-		return nil
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return &Error{Where: where, Err: e.Err}
-	}
-	return &Error{Where: where, Err: err}
-}
+func within(outer string, err error) error { return diskerr.Within(pkg, outer, err) }
 
-// within puts the place of err inside outer: "outer: inner".
-func within(outer string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return &Error{Where: outer + ": " + e.Where, Err: e.Err}
-	}
-	return &Error{Where: outer, Err: err}
+func relocate(err error, where string) error { return diskerr.Relocate(pkg, where, err) }
+
+func short(where string, have, need int) error {
+	return diskerr.Short(pkg, where, ErrShort, have, need)
 }
 
 func badMagic(where string, got, want uint32) error {
-	return &Error{Where: where, Err: fmt.Errorf("%w 0x%08x (want 0x%08x)", ErrBadMagic, got, want)}
-}
-
-func short(where string, have, need int) error {
-	return &Error{Where: where, Err: fmt.Errorf("%w: %d bytes, need %d", ErrShort, have, need)}
+	return diskerr.BadMagic(pkg, where, ErrBadMagic, got, want)
 }
