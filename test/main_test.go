@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/plan9fossil/fossil/internal/fixture"
 )
 
 var (
@@ -30,13 +32,8 @@ func root() string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
-// fixtures is shared/fixtures beside the checkout.
-func fixtures() string {
-	if d := os.Getenv("FIXTURES"); d != "" {
-		return d
-	}
-	return filepath.Join(root(), "..", "shared", "fixtures")
-}
+// fixtures is shared/fixtures beside the checkout ($FIXTURES if set).
+func fixtures() string { return fixture.Dir() }
 
 func TestMain(m *testing.M) {
 	code := m.Run()

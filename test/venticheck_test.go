@@ -2,11 +2,9 @@ package test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plan9fossil/fossil/internal/fixture"
 	"github.com/plan9fossil/fossil/internal/vtdisk"
 	"github.com/plan9fossil/fossil/internal/vtmem"
 	"github.com/plan9fossil/fossil/venti"
@@ -36,27 +35,7 @@ const (
 // without .gz, and returns the path.
 func chkGunzip(t *testing.T, rel, dir string) string {
 	t.Helper()
-	in, err := os.Open(filepath.Join(fixtures(), rel))
-	if err != nil {
-		t.Skipf("fixture: %v", err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(dir, strings.TrimSuffix(filepath.Base(rel), ".gz"))
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dst
+	return fixture.Gunzip(t, rel, dir)
 }
 
 // chkVenti unpacks the partitions of a fixture venti into a new
@@ -127,7 +106,7 @@ func chkTranscript(t *testing.T, cmd string, skip ...string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtures(), chkDirA, "venti-a.txt"))
 	if err != nil {
-		t.Skipf("fixture: %v", err)
+		t.Fatalf("fixture: %v", err)
 	}
 	lines := strings.Split(string(b), "\n")
 	for i, l := range lines {

@@ -29,7 +29,7 @@ func fmtGunzip(t *testing.T, rel, dst, want string) {
 	t.Helper()
 	in, err := os.Open(filepath.Join(fixtures(), rel))
 	if err != nil {
-		t.Skipf("fixture: %v", err)
+		t.Fatalf("fixture: %v", err)
 	}
 	defer in.Close()
 	zr, err := gzip.NewReader(in)
@@ -56,7 +56,7 @@ func fmtFixtureText(t *testing.T, rel string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtures(), rel))
 	if err != nil {
-		t.Skipf("fixture: %v", err)
+		t.Fatalf("fixture: %v", err)
 	}
 	return string(b)
 }

@@ -2,16 +2,9 @@ package fsdisk
 
 import (
 	"context"
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"hash"
-	"io"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/plan9fossil/fossil/internal/fixture"
@@ -20,75 +13,17 @@ import (
 	"github.com/plan9fossil/fossil/venti"
 )
 
-// The fixtures are unpacked once per test run into tmpRoot.
-var tmpRoot string
-
 func TestMain(m *testing.M) {
-	d, err := os.MkdirTemp("", "fsdisk-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	tmpRoot = d
 	code := m.Run()
-	os.RemoveAll(d)
+	fixture.Cleanup()
 	os.Exit(code)
 }
-
-type unpacked struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-var (
-	unpackMu  sync.Mutex
-	unpackSet = map[string]*unpacked{}
-)
 
 // fixtureFile unpacks the gzipped fixture rel once and checks its
 // digest against want (hex SHA-1 or SHA-256), returning its path.
 func fixtureFile(t testing.TB, rel, want string) string {
 	t.Helper()
-	fixture.Path(t, rel)
-	unpackMu.Lock()
-	u := unpackSet[rel]
-	if u == nil {
-		u = &unpacked{}
-		unpackSet[rel] = u
-	}
-	unpackMu.Unlock()
-	u.once.Do(func() {
-		dir := filepath.Join(tmpRoot, strings.NewReplacer("/", "_").Replace(filepath.Dir(rel)))
-		if u.err = os.MkdirAll(dir, 0o755); u.err != nil {
-			return
-		}
-		u.path = fixture.Gunzip(t, rel, dir)
-		u.err = checkDigest(u.path, want)
-	})
-	if u.err != nil {
-		t.Fatal(u.err)
-	}
-	return u.path
-}
-
-func checkDigest(path, want string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	var h hash.Hash = sha1.New()
-	if len(want) == 64 {
-		h = sha256.New()
-	}
-	if _, err := io.Copy(h, f); err != nil {
-		return err
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return fmt.Errorf("%s: digest %s, want %s", path, got, want)
-	}
-	return nil
+	return fixture.Unpack(t, rel, want)
 }
 
 func fixtureText(t testing.TB, rel string) string {

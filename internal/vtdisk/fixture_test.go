@@ -1,65 +1,24 @@
 package vtdisk
 
 import (
-	"bufio"
-	"compress/gzip"
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"hash"
-	"io"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/plan9fossil/fossil/internal/fixture"
 )
 
-// The fixtures made by the C programs. VTDISK_FIXTURES overrides the
-// directory; tests that need a missing fixture are skipped.
-var fixtureRoot = func() string {
-	if d := os.Getenv("VTDISK_FIXTURES"); d != "" {
-		return d
-	}
-	return "/work/shared/fixtures"
-}()
-
-// tmpRoot holds the unpacked partitions for the whole test run.
-var tmpRoot string
-
 func TestMain(m *testing.M) {
-	d, err := os.MkdirTemp("", "vtdisk-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	tmpRoot = d
 	code := m.Run()
-	os.RemoveAll(d)
+	fixture.Cleanup()
 	os.Exit(code)
 }
 
-type unpacked struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-var (
-	unpackMu  sync.Mutex
-	unpackSet = map[string]*unpacked{}
-)
-
-// fixturePath returns the path of a read-only fixture file, skipping
-// the test if it is missing.
+// fixturePath returns the path of a read-only fixture file; a missing
+// fixture fails the test.
 func fixturePath(t testing.TB, rel string) string {
 	t.Helper()
-	p := filepath.Join(fixtureRoot, rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s: %v", rel, err)
-	}
-	return p
+	return fixture.Path(t, rel)
 }
 
 func fixtureText(t testing.TB, rel string) string {
@@ -84,57 +43,11 @@ func checksums(t testing.TB, rel string) map[string]string {
 }
 
 // gunzipFixture unpacks the gzipped fixture rel (once per test run)
-// into the temporary directory and checks its digest: want is the
-// expected hex SHA-1 (40 digits) or SHA-256 (64 digits).
+// and checks its digest: want is the expected hex SHA-1 (40 digits) or
+// SHA-256 (64 digits).
 func gunzipFixture(t testing.TB, rel, want string) string {
 	t.Helper()
-	src := fixturePath(t, rel)
-	unpackMu.Lock()
-	u := unpackSet[rel]
-	if u == nil {
-		u = &unpacked{}
-		unpackSet[rel] = u
-	}
-	unpackMu.Unlock()
-	u.once.Do(func() {
-		dst := filepath.Join(tmpRoot, strings.NewReplacer("/", "_").Replace(strings.TrimSuffix(rel, ".gz")))
-		u.path, u.err = dst, gunzip(src, dst, want)
-	})
-	if u.err != nil {
-		t.Fatal(u.err)
-	}
-	return u.path
-}
-
-func gunzip(src, dst, want string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(bufio.NewReader(in))
-	if err != nil {
-		return err
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	var h hash.Hash = sha1.New()
-	if len(want) == 64 {
-		h = sha256.New()
-	}
-	if _, err := io.Copy(io.MultiWriter(out, h), zr); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return fmt.Errorf("%s: digest %s, want %s", src, got, want)
-	}
-	return os.Chmod(dst, 0o444)
+	return fixture.Unpack(t, rel, want)
 }
 
 // openFixture returns an unpacked partition opened for reading and its size.

@@ -40,6 +40,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/plan9fossil/fossil/internal/fixture"
 )
 
 const (
@@ -54,16 +56,11 @@ const (
 	encodingWhack   = 2
 )
 
-// fixtureDir is where the venti-a fixture lives; WHACK_FIXTURE overrides it.
+// fixtureDir is where the venti-a fixture lives; a missing fixture
+// fails the test rather than skipping it.
 func fixtureDir(t testing.TB) string {
-	dir := os.Getenv("WHACK_FIXTURE")
-	if dir == "" {
-		dir = "/work/shared/fixtures/venti-a"
-	}
-	if _, err := os.Stat(filepath.Join(dir, "arenas0.0.img.gz")); err != nil {
-		t.Skipf("venti-a fixture not available: %v", err)
-	}
-	return dir
+	t.Helper()
+	return fixture.Path(t, "venti-a")
 }
 
 // The gunzipped images are shared by all tests of one run: arenas is
