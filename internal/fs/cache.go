@@ -1,0 +1,495 @@
+package fs
+
+import (
+	"container/list"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"github.com/plan9fossil/fossil/internal/fsdisk"
+	"github.com/plan9fossil/fossil/venti"
+)
+
+// A block is a local data block in memory.
+type block struct {
+	addr  uint32
+	data  []byte
+	fresh bool          // allocated since the last commit: may change in place
+	elem  *list.Element // in the clean list while not fresh
+}
+
+// A labelBlock is a block of labels in memory.
+type labelBlock struct {
+	data  []byte
+	dirty bool
+	elem  *list.Element
+}
+
+// A pendingClose is a block the next commit stops using.
+type pendingClose struct {
+	addr  uint32
+	epoch uint32
+}
+
+// cache holds local blocks, label blocks and venti blocks. Fresh blocks
+// stay until the commit writes them; clean ones are dropped oldest
+// first beyond the limit.
+type cache struct {
+	fs     *Fs
+	blocks map[uint32]*block
+	clean  list.List // of *block, oldest at the front
+	labels map[uint32]*labelBlock
+	lclean list.List // of label block numbers
+	fresh  map[uint32]*block
+	closes []pendingClose
+
+	venti  map[venti.Score]*list.Element
+	vlru   list.List // of ventiBlock
+	nfree  int
+	cursor uint32 // where the allocator looks next
+
+	onDisk fsdisk.Super // the super block last written
+
+	// counters for the console and benchmarks
+	reads, writes, ventiReads int64
+}
+
+type ventiBlock struct {
+	score venti.Score
+	data  []byte
+}
+
+func (c *cache) init(fs *Fs) {
+	c.fs = fs
+	c.blocks = make(map[uint32]*block)
+	c.labels = make(map[uint32]*labelBlock)
+	c.fresh = make(map[uint32]*block)
+	c.venti = make(map[venti.Score]*list.Element)
+	c.onDisk = fs.super
+}
+
+// local returns local block addr after checking that its label says
+// type t and tag tag (any tag if tag is 0).
+func (fs *Fs) local(addr uint32, t fsdisk.BlockType, tag uint32) (*block, error) {
+	l, err := fs.label(addr)
+	if err != nil {
+		return nil, err
+	}
+	if l.State == fsdisk.BsFree || l.State == fsdisk.BsBad || l.Type != t || (tag != 0 && l.Tag != tag) {
+		return nil, &fsdisk.Error{Pkg: "fs", Where: fmt.Sprintf("block 0x%x", addr),
+			Err: fmt.Errorf("%w: label %v, want type %v tag 0x%x", fsdisk.ErrLabelMismatch, &l, t, tag)}
+	}
+	return fs.blockData(addr)
+}
+
+// blockData returns local block addr whatever its label says.
+func (fs *Fs) blockData(addr uint32) (*block, error) {
+	c := &fs.c
+	if b := c.blocks[addr]; b != nil {
+		if b.elem != nil {
+			c.clean.MoveToBack(b.elem)
+		}
+		return b, nil
+	}
+	if addr >= fs.h.NumData() {
+		return nil, fmt.Errorf("fs: block 0x%x: %w", addr, fsdisk.ErrBadAddr)
+	}
+	data := make([]byte, fs.bs)
+	if _, err := fs.part.ReadAt(data, fs.disk.DataOffset(addr)); err != nil {
+		return nil, fmt.Errorf("fs: read block 0x%x: %w", addr, err)
+	}
+	c.reads++
+	b := &block{addr: addr, data: data}
+	c.blocks[addr] = b
+	b.elem = c.clean.PushBack(b)
+	return b, nil
+}
+
+// readScore returns the block a score names, BlockSize bytes, for
+// reading only: a local block of type t and tag tag, zeros for
+// venti.ZeroScore, or a block from venti.
+func (fs *Fs) readScore(s venti.Score, t fsdisk.BlockType, tag uint32) ([]byte, error) {
+	if a, ok := fsdisk.LocalAddr(s); ok {
+		b, err := fs.local(a, t, tag)
+		if err != nil {
+			return nil, err
+		}
+		return b.data, nil
+	}
+	if s == venti.ZeroScore {
+		if t.Level() > 0 {
+			return fs.zeroPtr, nil
+		}
+		return fs.zero, nil
+	}
+	return fs.ventiBlock(s, t)
+}
+
+// ventiBlock reads a block from venti through the venti cache.
+func (fs *Fs) ventiBlock(s venti.Score, t fsdisk.BlockType) ([]byte, error) {
+	c := &fs.c
+	if e := c.venti[s]; e != nil {
+		c.vlru.MoveToBack(e)
+		return e.Value.(*ventiBlock).data, nil
+	}
+	v := fs.opt.Venti
+	if v == nil {
+		return nil, fmt.Errorf("fs: block %v: %w", s, ErrNoVenti)
+	}
+	// Venti is slow next to the disk; the lock is released meanwhile
+	// would be nicer, but callers hold pointers into the cache, so we
+	// keep it simple and hold it.
+	data, err := v.Read(context.Background(), s, t.Venti(), fs.bs)
+	if err != nil {
+		return nil, fmt.Errorf("fs: venti read %v: %w", s, err)
+	}
+	if venti.Fingerprint(data) != s {
+		return nil, fmt.Errorf("fs: venti block %v: %w", s, fsdisk.ErrScore)
+	}
+	c.ventiReads++
+	data = venti.ZeroExtend(t.Venti(), data, fs.bs)
+	c.venti[s] = c.vlru.PushBack(&ventiBlock{s, data})
+	return data, nil
+}
+
+// label returns the label of data block addr.
+func (fs *Fs) label(addr uint32) (fsdisk.Label, error) {
+	var l fsdisk.Label
+	lb, off, err := fs.labelSlot(addr)
+	if err != nil {
+		return l, err
+	}
+	if err := l.Unpack(lb.data[off:]); err != nil {
+		// A label the format cannot hold: treat the block as bad,
+		// never as free.
+		return fsdisk.Label{State: fsdisk.BsBad}, nil
+	}
+	return l, nil
+}
+
+// setLabel changes the label of data block addr in memory.
+func (fs *Fs) setLabel(addr uint32, l fsdisk.Label) error {
+	lb, off, err := fs.labelSlot(addr)
+	if err != nil {
+		return err
+	}
+	if err := l.Pack(lb.data[off:]); err != nil {
+		return err
+	}
+	if !lb.dirty {
+		lb.dirty = true
+		if lb.elem != nil {
+			fs.c.lclean.Remove(lb.elem)
+			lb.elem = nil
+		}
+	}
+	return nil
+}
+
+func (fs *Fs) labelSlot(addr uint32) (*labelBlock, int, error) {
+	if addr >= fs.h.NumData() {
+		return nil, 0, fmt.Errorf("fs: label of block 0x%x: %w", addr, fsdisk.ErrBadAddr)
+	}
+	lpb := uint32(fs.h.LabelsPerBlock())
+	n := fs.h.Label + addr/lpb
+	off := int(addr%lpb) * fsdisk.LabelSize
+	c := &fs.c
+	if lb := c.labels[n]; lb != nil {
+		if lb.elem != nil {
+			c.lclean.MoveToBack(lb.elem)
+		}
+		return lb, off, nil
+	}
+	data := make([]byte, fs.bs)
+	if _, err := fs.part.ReadAt(data, int64(n)*int64(fs.bs)); err != nil {
+		return nil, 0, fmt.Errorf("fs: read label block %d: %w", n, err)
+	}
+	lb := &labelBlock{data: data}
+	lb.elem = c.lclean.PushBack(n)
+	c.labels[n] = lb
+	return lb, off, nil
+}
+
+// isFree says whether a block with label l may be allocated.
+func (fs *Fs) isFree(l fsdisk.Label) bool {
+	if l.State == fsdisk.BsFree {
+		return true
+	}
+	if l.State == fsdisk.BsBad || l.State&fsdisk.BsClosed == 0 {
+		return false
+	}
+	return l.EpochClose <= fs.super.EpochLow || l.EpochClose == l.Epoch
+}
+
+// alloc returns a fresh block of type t and tag, labelled in the
+// current epoch, with its bytes a copy of from (or zeros). Only
+// privileged allocations (removal, cleanup) may take the reserve.
+func (fs *Fs) alloc(t fsdisk.BlockType, tag uint32, from []byte, privileged bool) (*block, error) {
+	c := &fs.c
+	if c.nfree <= 0 || (!privileged && c.nfree <= fs.opt.Reserve) {
+		return nil, ErrFull
+	}
+	n := fs.h.NumData()
+	for i := uint32(0); i < n; i++ {
+		a := c.cursor
+		c.cursor++
+		if c.cursor >= n {
+			c.cursor = 0
+		}
+		l, err := fs.label(a)
+		if err != nil {
+			return nil, err
+		}
+		if !fs.isFree(l) || c.fresh[a] != nil {
+			continue
+		}
+		nl := fsdisk.Label{State: fsdisk.BsAlloc, Type: t, Epoch: fs.super.EpochHigh, EpochClose: fsdisk.NilBlock, Tag: tag}
+		if err := fs.setLabel(a, nl); err != nil {
+			return nil, err
+		}
+		c.nfree--
+		b := c.blocks[a]
+		if b == nil {
+			b = &block{addr: a, data: make([]byte, fs.bs)}
+			c.blocks[a] = b
+		} else if b.elem != nil {
+			c.clean.Remove(b.elem)
+			b.elem = nil
+		}
+		switch {
+		case from != nil:
+			copy(b.data, from)
+		case t.Level() > 0:
+			copy(b.data, fs.zeroPtr)
+		default:
+			clear(b.data)
+		}
+		b.fresh = true
+		c.fresh[a] = b
+		return b, nil
+	}
+	c.nfree = 0
+	return nil, ErrFull
+}
+
+// unlink records that the tree no longer uses the block a score names;
+// the block is closed by the next commit.
+func (fs *Fs) unlink(s venti.Score) {
+	a, ok := fsdisk.LocalAddr(s)
+	if !ok {
+		return
+	}
+	if b := fs.c.fresh[a]; b != nil {
+		// Never committed: free it now.
+		delete(fs.c.fresh, a)
+		delete(fs.c.blocks, a)
+		fs.setLabel(a, fsdisk.Label{State: fsdisk.BsFree})
+		fs.c.nfree++
+		return
+	}
+	fs.c.closes = append(fs.c.closes, pendingClose{a, fs.super.EpochHigh})
+}
+
+// writable returns a block that may be changed in place holding what
+// score s names (a block of type t and tag): the block itself if it is
+// fresh, else a fresh copy, whose score the caller must put where s was.
+// If overwrite, the old contents are not needed and are not read.
+func (fs *Fs) writable(s venti.Score, t fsdisk.BlockType, tag uint32, overwrite, privileged bool) (*block, venti.Score, error) {
+	if a, ok := fsdisk.LocalAddr(s); ok {
+		if b := fs.c.fresh[a]; b != nil {
+			return b, s, nil
+		}
+	}
+	var from []byte
+	if !overwrite {
+		d, err := fs.readScore(s, t, tag)
+		if err != nil {
+			return nil, s, err
+		}
+		from = d
+	}
+	b, err := fs.alloc(t, tag, from, privileged)
+	if err != nil {
+		return nil, s, err
+	}
+	if overwrite && t.Level() > 0 {
+		copy(b.data, fs.zeroPtr)
+	}
+	fs.unlink(s)
+	return b, fsdisk.LocalScore(b.addr), nil
+}
+
+// newTag draws a tag for a new tree.
+func newTag() uint32 {
+	var b [4]byte
+	for {
+		rand.Read(b[:])
+		t := binary.BigEndian.Uint32(b[:]) & 0x7fffffff
+		if t >= fsdisk.UserTag {
+			return t
+		}
+	}
+}
+
+// trim drops clean blocks beyond the cache's limit.
+func (fs *Fs) trim() {
+	c := &fs.c
+	limit := fs.opt.CacheBlocks
+	for c.clean.Len() > 0 && len(c.blocks) > limit {
+		b := c.clean.Remove(c.clean.Front()).(*block)
+		delete(c.blocks, b.addr)
+	}
+	for c.lclean.Len() > 0 && len(c.labels) > limit/4+16 {
+		n := c.lclean.Remove(c.lclean.Front()).(uint32)
+		delete(c.labels, n)
+	}
+	for c.vlru.Len() > limit/2+16 {
+		v := c.vlru.Remove(c.vlru.Front()).(*ventiBlock)
+		delete(c.venti, v.score)
+	}
+	if len(c.fresh) > limit {
+		if err := fs.commit(); err != nil {
+			fs.opt.Logf("fs: commit: %v", err)
+		}
+	}
+}
+
+// commit writes every change to the disk in the order that keeps it
+// consistent (see the package documentation).
+func (fs *Fs) commit() error {
+	if fs.opt.ReadOnly {
+		return nil
+	}
+	if err := fs.flushFiles(); err != nil {
+		return err
+	}
+	c := &fs.c
+	if len(c.fresh) == 0 && len(c.closes) == 0 && !fs.labelsDirty() && !fs.superDirty() {
+		return nil
+	}
+	// 1. Fresh blocks, in address order, runs written at once.
+	addrs := make([]uint32, 0, len(c.fresh))
+	for a := range c.fresh {
+		addrs = append(addrs, a)
+	}
+	slices.Sort(addrs)
+	var run []byte
+	for i := 0; i < len(addrs); {
+		j := i + 1
+		for j < len(addrs) && addrs[j] == addrs[j-1]+1 && j-i < 128 {
+			j++
+		}
+		run = run[:0]
+		for _, a := range addrs[i:j] {
+			run = append(run, c.fresh[a].data...)
+		}
+		if _, err := fs.part.WriteAt(run, fs.disk.DataOffset(addrs[i])); err != nil {
+			return fmt.Errorf("fs: write block 0x%x: %w", addrs[i], err)
+		}
+		c.writes += int64(j - i)
+		i = j
+	}
+	if err := fs.writeLabels(); err != nil {
+		return err
+	}
+	// 2.
+	if err := fs.part.Sync(); err != nil {
+		return fmt.Errorf("fs: sync: %w", err)
+	}
+	// 3, 4. The commit point.
+	if err := fs.writeSuper(); err != nil {
+		return err
+	}
+	if err := fs.part.Sync(); err != nil {
+		return fmt.Errorf("fs: sync: %w", err)
+	}
+	for _, a := range addrs {
+		b := c.fresh[a]
+		b.fresh = false
+		b.elem = c.clean.PushBack(b)
+	}
+	clear(c.fresh)
+	// 5. Close what the committed tree no longer uses.
+	for _, pc := range c.closes {
+		l, err := fs.label(pc.addr)
+		if err != nil {
+			continue
+		}
+		if l.State == fsdisk.BsFree || l.State&fsdisk.BsClosed != 0 {
+			continue
+		}
+		l.State |= fsdisk.BsClosed
+		l.EpochClose = pc.epoch
+		fs.setLabel(pc.addr, l)
+		if fs.isFree(l) {
+			c.nfree++
+		}
+	}
+	c.closes = c.closes[:0]
+	// Their labels go out now; a crash before they reach the disk
+	// only leaks the blocks.
+	return fs.writeLabels()
+}
+
+func (fs *Fs) labelsDirty() bool {
+	for _, lb := range fs.c.labels {
+		if lb.dirty {
+			return true
+		}
+	}
+	return false
+}
+
+// committedSuper is the super block last written.
+func (fs *Fs) superDirty() bool {
+	return fs.super != fs.c.onDisk
+}
+
+func (fs *Fs) writeLabels() error {
+	c := &fs.c
+	for n, lb := range c.labels {
+		if !lb.dirty {
+			continue
+		}
+		if _, err := fs.part.WriteAt(lb.data, int64(n)*int64(fs.bs)); err != nil {
+			return fmt.Errorf("fs: write label block %d: %w", n, err)
+		}
+		lb.dirty = false
+		lb.elem = c.lclean.PushBack(n)
+	}
+	return nil
+}
+
+func (fs *Fs) writeSuper() error {
+	buf := make([]byte, fsdisk.SuperSize)
+	if err := fs.super.Pack(buf); err != nil {
+		return err
+	}
+	if _, err := fs.part.WriteAt(buf, int64(fs.h.Super)*int64(fs.bs)); err != nil {
+		return fmt.Errorf("fs: write super block: %w", err)
+	}
+	fs.c.onDisk = fs.super
+	return nil
+}
+
+// countFree counts the free blocks, reading every label.
+func (fs *Fs) countFree() error {
+	n := fs.h.NumData()
+	free := 0
+	for a := uint32(0); a < n; a++ {
+		l, err := fs.label(a)
+		if err != nil {
+			return err
+		}
+		if fs.isFree(l) {
+			free++
+		}
+		if a%uint32(fs.h.LabelsPerBlock()) == 0 {
+			fs.trim()
+		}
+	}
+	fs.c.nfree = free
+	return nil
+}
