@@ -493,5 +493,3 @@ func TestFullDisk(t *testing.T) {
 }
 
 var bgctx = context.Background()
-
-func crashChild() {}
