@@ -29,6 +29,13 @@ type File struct {
 	rootMeta *source // the root: the meta block holding its own entry
 	readOnly bool
 	removed  bool
+
+	// For directories: where each name's entry is (meta block number),
+	// built on the first lookup, and the lowest entry index that may
+	// be free. Both keep lookups and creation from reading the whole
+	// directory each time.
+	names    map[string]uint64
+	slotHint uint32
 }
 
 var _ ninep.File = (*File)(nil)
@@ -195,25 +202,58 @@ func (f *File) lookup(elem string) (vac.DirEntry, uint64, int, error) {
 	if err != nil {
 		return vac.DirEntry{}, 0, 0, err
 	}
-	nb := (e.Size + uint64(e.DSize) - 1) / uint64(e.DSize)
-	for bn := uint64(0); bn < nb; bn++ {
-		data, err := f.msrc.blockOf(&e, bn)
-		if err != nil {
-			return vac.DirEntry{}, 0, 0, err
-		}
-		mb, err := vac.UnpackMetaBlock(data)
-		if err != nil {
-			return vac.DirEntry{}, 0, 0, err
-		}
-		de, i, err := mb.Lookup(elem)
-		if err == nil {
-			return de, bn, i, nil
-		}
-		if !errors.Is(err, vac.ErrNotFound) {
+	if f.names == nil {
+		if err := f.indexNames(&e); err != nil {
 			return vac.DirEntry{}, 0, 0, err
 		}
 	}
-	return vac.DirEntry{}, 0, 0, ErrNotFound
+	bn, ok := f.names[elem]
+	if !ok {
+		return vac.DirEntry{}, 0, 0, ErrNotFound
+	}
+	data, err := f.msrc.blockOf(&e, bn)
+	if err != nil {
+		return vac.DirEntry{}, 0, 0, err
+	}
+	mb, err := vac.UnpackMetaBlock(data)
+	if err != nil {
+		return vac.DirEntry{}, 0, 0, err
+	}
+	de, i, err := mb.Lookup(elem)
+	if err != nil {
+		f.names = nil // stale; rebuilt next time
+		if errors.Is(err, vac.ErrNotFound) {
+			err = ErrNotFound
+		}
+		return vac.DirEntry{}, 0, 0, err
+	}
+	return de, bn, i, nil
+}
+
+// indexNames reads every meta block of directory f and notes where
+// each name is.
+func (f *File) indexNames(e *fsdisk.Entry) error {
+	names := make(map[string]uint64)
+	nb := (e.Size + uint64(e.DSize) - 1) / uint64(e.DSize)
+	for bn := uint64(0); bn < nb; bn++ {
+		data, err := f.msrc.blockOf(e, bn)
+		if err != nil {
+			return err
+		}
+		mb, err := vac.UnpackMetaBlock(data)
+		if err != nil {
+			return err
+		}
+		des, err := mb.DirEntries()
+		if err != nil {
+			return err
+		}
+		for _, de := range des {
+			names[de.Elem] = bn
+		}
+	}
+	f.names = names
+	return nil
 }
 
 // Stat implements ninep.File.
@@ -413,6 +453,10 @@ func (p *File) updateEntry(old string, de *vac.DirEntry, child *File) error {
 		if child != nil {
 			child.mbn = bn
 		}
+		if p.names != nil {
+			delete(p.names, old)
+			p.names[de.Elem] = bn
+		}
 		return nil
 	}
 	if !errors.Is(err, vac.ErrFull) {
@@ -420,6 +464,9 @@ func (p *File) updateEntry(old string, de *vac.DirEntry, child *File) error {
 	}
 	if err := mb.Delete(i); err != nil {
 		return err
+	}
+	if p.names != nil {
+		delete(p.names, old)
 	}
 	nbn, err := p.insertEntry(de, true)
 	if err != nil {
@@ -433,14 +480,16 @@ func (p *File) updateEntry(old string, de *vac.DirEntry, child *File) error {
 
 // insertEntry puts de into one of p's meta blocks with room, or a new one.
 func (p *File) insertEntry(de *vac.DirEntry, priv bool) (uint64, error) {
-	fs := p.fs
 	e, err := p.msrc.entry()
 	if err != nil {
 		return 0, err
 	}
 	need := de.PackedSize() + 4
 	nb := (e.Size + uint64(e.DSize) - 1) / uint64(e.DSize)
-	for bn := uint64(0); bn < nb; bn++ {
+	// Only the last block is tried: looking through them all would
+	// make creating n files cost n² reads.
+	if nb > 0 {
+		bn := nb - 1
 		data, err := p.msrc.blockOf(&e, bn)
 		if err != nil {
 			return 0, err
@@ -449,21 +498,21 @@ func (p *File) insertEntry(de *vac.DirEntry, priv bool) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if mb.Room() < need || mb.Len() >= mb.MaxIndex() {
-			continue
-		}
-		b, err := p.msrc.writableBlock(bn, false, priv)
-		if err != nil {
-			return 0, err
-		}
-		mb, err = vac.UnpackMetaBlock(b.data)
-		if err != nil {
-			return 0, err
-		}
-		if _, err := mb.Insert(de); err == nil {
-			return bn, nil
-		} else if !errors.Is(err, vac.ErrFull) {
-			return 0, err
+		if mb.Room() >= need && mb.Len() < mb.MaxIndex() {
+			b, err := p.msrc.writableBlock(bn, false, priv)
+			if err != nil {
+				return 0, err
+			}
+			mb, err = vac.UnpackMetaBlock(b.data)
+			if err != nil {
+				return 0, err
+			}
+			if _, err := mb.Insert(de); err == nil {
+				p.noteName(de.Elem, bn)
+				return bn, nil
+			} else if !errors.Is(err, vac.ErrFull) {
+				return 0, err
+			}
 		}
 	}
 	b, err := p.msrc.writableBlock(nb, true, priv)
@@ -480,8 +529,14 @@ func (p *File) insertEntry(de *vac.DirEntry, priv bool) (uint64, error) {
 	if err := p.msrc.setSize((nb+1)*uint64(e.DSize), priv); err != nil {
 		return 0, err
 	}
-	_ = fs
+	p.noteName(de.Elem, nb)
 	return nb, nil
+}
+
+func (p *File) noteName(elem string, bn uint64) {
+	if p.names != nil {
+		p.names[elem] = bn
+	}
 }
 
 // Create implements ninep.File.
@@ -582,16 +637,17 @@ func (f *File) freeSlots(n int) ([]uint32, []uint32, error) {
 		return nil, nil, err
 	}
 	total := uint32(e.Size / fsdisk.EntrySize)
+	epb := f.src.epb(&e)
 	var slots, gens []uint32
-	for i := uint32(0); i < total && len(slots) < n; i++ {
-		ce, err := f.src.entryAt(i)
-		if err != nil {
-			if errors.Is(err, ErrRemoved) {
-				continue
+	var data []byte
+	for i := f.slotHint; i < total && len(slots) < n; i++ {
+		if data == nil || i%epb == 0 {
+			if data, err = f.src.blockOf(&e, uint64(i/epb)); err != nil {
+				return nil, nil, err
 			}
-			return nil, nil, err
 		}
-		if ce.IsActive() {
+		ce, err := fsdisk.UnpackEntry(data[(i%epb)*fsdisk.EntrySize:])
+		if err != nil || ce.IsActive() {
 			continue
 		}
 		if f.fs.files[fileKey{f, i}] != nil {
@@ -604,6 +660,7 @@ func (f *File) freeSlots(n int) ([]uint32, []uint32, error) {
 		slots = append(slots, i)
 		gens = append(gens, 0)
 	}
+	f.slotHint = slots[len(slots)-1] + 1
 	return slots, gens, nil
 }
 
@@ -685,6 +742,9 @@ func (f *File) removeLocked(uid string) error {
 	if err := mb.Delete(i); err != nil {
 		return err
 	}
+	if p.names != nil {
+		delete(p.names, f.de.Elem)
+	}
 	idx := []uint32{f.de.Entry}
 	if f.msrc != nil {
 		idx = append(idx, f.de.MEntry)
@@ -702,6 +762,7 @@ func (f *File) removeLocked(uid string) error {
 		if err := p.setEntryAt(i, dead); err != nil {
 			return err
 		}
+		p.slotHint = min(p.slotHint, i)
 	}
 	f.removed = true
 	delete(f.fs.dirtyF, f)
