@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plan9fossil/fossil/internal/fixture"
+	"github.com/plan9fossil/fossil/internal/fsdisk"
 	"github.com/plan9fossil/fossil/internal/vtdisk"
 	"github.com/plan9fossil/fossil/internal/vtstore"
 	"github.com/plan9fossil/fossil/venti"
@@ -137,4 +138,67 @@ func TestFixture(t *testing.T) {
 		t.Error("big.bin through fsdisk: wrong data")
 	}
 	_ = io.EOF
+}
+
+// TestFixtureListings compares every directory of fossil-b, as the
+// engine lists it, with what fsdisk's independent reader lists.
+func TestFixtureListings(t *testing.T) {
+	v := fixtureVenti(t)
+	name := fixturePart(t, "fossil-b", "fossil.part")
+	fs := open(t, name, Options{Venti: v, ReadOnly: true})
+	defer fs.Close()
+	pf, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	d, err := fsdisk.Open(pf, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, _ := d.ReadSuper()
+	r := fsdisk.NewReader(d, connReader{v})
+	r.EpochLow, r.EpochHigh = sb.EpochLow, sb.EpochHigh
+	droot, err := r.Root(sb.Active)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	var walk func(path string)
+	walk = func(path string) {
+		f, err := fs.OpenFile(path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		got, err := f.ReadDir()
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		df, err := droot.Open(path)
+		if err != nil {
+			t.Fatalf("fsdisk: %s: %v", path, err)
+		}
+		want, err := df.ReadDir()
+		if err != nil {
+			t.Fatalf("fsdisk: %s: %v", path, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d entries, fsdisk has %d", path, len(got), len(want))
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.Elem != w.Elem || g.Size != w.Size || g.Mode != w.Mode || g.UID != w.UID || g.GID != w.GID || g.MID != w.MID || g.Qid != w.Qid || g.MTime != w.MTime {
+				t.Errorf("%s: entry %d: %v, fsdisk %v", path, i, &g, &w)
+			}
+			n++
+			if g.IsDir() {
+				walk(path + "/" + g.Elem)
+			}
+		}
+	}
+	walk("")
+	if n < 30 {
+		t.Errorf("only %d entries in the whole fixture", n)
+	}
 }

@@ -493,3 +493,63 @@ func TestFullDisk(t *testing.T) {
 }
 
 var bgctx = context.Background()
+
+// TestFullDiskSnapshots fills a disk whose old data a snapshot holds;
+// removing the snapshot (snapclean) or archiving it gives the space
+// back, without reformatting.
+func TestFullDiskSnapshots(t *testing.T) {
+	for _, archive := range []bool{false, true} {
+		t.Run(fmt.Sprint("archive=", archive), func(t *testing.T) {
+			var v *venti.Conn
+			if archive {
+				v, _ = serveVenti(t)
+			}
+			now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.Local)
+			fs := open(t, format(t, 4<<20), Options{Venti: v, Now: func() time.Time { return now }})
+			defer fs.Close()
+			writeFile(t, fs, "/active/a", random(1, 1500000))
+			if _, err := fs.Snapshot("", "", archive); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, fs, "/active/a", random(2, 1500000))
+			dir, _ := fs.OpenFile("/active")
+			f, err := dir.create("b", 0o664, "glenda")
+			dir.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			off := int64(0)
+			for ; ; off += 8192 {
+				if _, err = f.WriteAt(random(off, 8192), off, "glenda"); err != nil {
+					break
+				}
+			}
+			if !errors.Is(err, ErrFull) {
+				t.Fatalf("filling: %v", err)
+			}
+			if archive {
+				if _, ok, err := fs.ArchiveNow(); err != nil || !ok {
+					t.Fatalf("archive on a full disk: %v %v", ok, err)
+				}
+			} else {
+				now = now.Add(2 * time.Hour)
+				if err := fs.Snapclean(time.Hour); err != nil {
+					t.Fatalf("snapclean on a full disk: %v", err)
+				}
+			}
+			if err := fs.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 100; i++ {
+				if _, err := f.WriteAt(random(off, 8192), off, "glenda"); err != nil {
+					t.Fatalf("write %d after freeing: %v", i, err)
+				}
+				off += 8192
+			}
+			if got := readFile(t, fs, "/active/a"); !bytes.Equal(got, random(2, 1500000)) {
+				t.Fatal("a: wrong data")
+			}
+		})
+	}
+}
