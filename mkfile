@@ -15,21 +15,22 @@ objtype=`{if(~ $objtype '') echo 386; if not echo $objtype}
 ROOT=
 
 # The commands, by their Plan 9 names; each is built from the folder of
-# the same name, but fossil/fossil, the server, from fossil/.
+# the same name, but fossil/fossil, the server, from fossil/, and
+# fossil/con from fossil/cons (Go refuses a package folder named con).
 CMDS=\
 	venti/venti venti/read venti/write venti/copy\
 	venti/fmtarenas venti/fmtisect venti/fmtindex venti/fmtbloom venti/conf\
 	venti/buildindex venti/checkarenas venti/checkindex\
 	venti/rdarena venti/wrarena venti/printarena venti/printarenapart\
-	fossil/last fossil/flfmt
+	fossil/fossil fossil/con fossil/last fossil/flfmt
 # The rc scripts in rc/, installed in /rc/bin.
 RCSCRIPTS=
 
 all:V:
-	for(c in $CMDS) GOOS=plan9 GOARCH=$objtype go build -o bin/$objtype/$c ./`{echo $c | sed 's,^fossil/fossil$,fossil,'}
+	for(c in $CMDS) GOOS=plan9 GOARCH=$objtype go build -o bin/$objtype/$c ./`{echo $c | sed 's,^fossil/fossil$,fossil,; s,^fossil/con$,fossil/cons,'}
 
 host:V:
-	for(c in $CMDS) go build -o bin/host/$c ./`{echo $c | sed 's,^fossil/fossil$,fossil,'}
+	for(c in $CMDS) go build -o bin/host/$c ./`{echo $c | sed 's,^fossil/fossil$,fossil,; s,^fossil/con$,fossil/cons,'}
 
 install:V:
 	for(c in $CMDS) if(! test -f bin/$objtype/$c){

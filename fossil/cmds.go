@@ -1,0 +1,344 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/plan9fossil/fossil/internal/cons"
+	"github.com/plan9fossil/fossil/internal/report"
+	"github.com/plan9fossil/fossil/internal/vac"
+)
+
+// registerFsysCommands adds the per-file-system commands of
+// fossilcons(8) that the engine carries out.
+func registerFsysCommands(c *cons.Console) {
+	c.RegisterFsys("df", cmdDf)
+	c.RegisterFsys("epoch", cmdEpoch)
+	c.RegisterFsys("sync", cmdSync)
+	c.RegisterFsys("halt", cmdHalt)
+	c.RegisterFsys("unhalt", cmdUnhalt, cons.WhileHalted)
+	c.RegisterFsys("snap", cmdSnap)
+	c.RegisterFsys("snapclean", cmdSnapclean)
+	c.RegisterFsys("snaptime", cmdSnaptime)
+	c.RegisterFsys("create", cmdCreate)
+	c.RegisterFsys("remove", cmdRemove)
+	c.RegisterFsys("stat", cmdStat)
+	c.RegisterFsys("wstat", cmdWstat)
+}
+
+func engine(f cons.Fsys) *fsys { return f.(*fsys) }
+
+func cmdDf(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	if len(argv) != 1 {
+		return fmt.Errorf("usage: df")
+	}
+	used, free, total := engine(f).fs.Df()
+	pct := 0.0
+	if total > 0 {
+		pct = float64(used) * 100 / float64(total)
+	}
+	c.Tabf("%s: %s used + %s free = %s (%.1f%% used)", f.Name(),
+		report.Commas(uint64(used)), report.Commas(uint64(free)), report.Commas(uint64(total)), pct)
+	return nil
+}
+
+func cmdEpoch(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	if len(argv) != 1 {
+		return fmt.Errorf("usage: epoch [[-ry] n]")
+	}
+	lo, hi := engine(f).fs.Epochs()
+	c.Tabf("low %d hi %d", lo, hi)
+	return nil
+}
+
+func cmdSync(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	if len(argv) != 1 {
+		return fmt.Errorf("usage: sync")
+	}
+	n, err := engine(f).fs.SyncStats()
+	if err != nil {
+		return err
+	}
+	c.Tabf("%s sync: wrote %d blocks", f.Name(), n)
+	return nil
+}
+
+func cmdHalt(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	if len(argv) != 1 {
+		return fmt.Errorf("usage: halt")
+	}
+	return engine(f).fs.Halt()
+}
+
+func cmdUnhalt(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	if len(argv) != 1 {
+		return fmt.Errorf("usage: unhalt")
+	}
+	if !f.Halted() {
+		return fmt.Errorf("file system %s not halted", f.Name())
+	}
+	engine(f).fs.Unhalt()
+	return nil
+}
+
+func cmdSnap(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	fl := cons.NewFlags(argv, "usage: snap [-a] [-s /active] [-d /archive/yyyy/mmmm]")
+	archive := false
+	var src, dst string
+	var err error
+	for fl.Next() {
+		switch fl.Flag() {
+		case 'a':
+			archive = true
+		case 's':
+			if src, err = fl.Value(); err != nil {
+				return err
+			}
+		case 'd':
+			if dst, err = fl.Value(); err != nil {
+				return err
+			}
+		default:
+			return fl.Usage()
+		}
+	}
+	if len(fl.Args()) != 0 {
+		return fl.Usage()
+	}
+	_, err = engine(f).fs.Snapshot(src, dst, archive)
+	return err
+}
+
+func cmdSnapclean(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	e := engine(f)
+	timeout := e.snapTimeout
+	switch len(argv) {
+	case 1:
+	case 2:
+		m, err := strconv.Atoi(argv[1])
+		if err != nil || m < 0 {
+			return fmt.Errorf("usage: snapclean [maxminutes]")
+		}
+		timeout = time.Duration(m) * time.Minute
+	default:
+		return fmt.Errorf("usage: snapclean [maxminutes]")
+	}
+	return e.fs.Snapclean(timeout)
+}
+
+func cmdSnaptime(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	e := engine(f)
+	fl := cons.NewFlags(argv, "usage: snaptime [-a hhmm] [-s snapminutes] [-t maxminutes]")
+	e.snapMu.Lock()
+	defer e.snapMu.Unlock()
+	changed := false
+	for fl.Next() {
+		v, err := fl.Value()
+		if err != nil {
+			return err
+		}
+		changed = true
+		switch fl.Flag() {
+		case 'a':
+			if v == "none" {
+				e.archTime = -1
+				continue
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || len(v) != 4 || n/100 > 23 || n%100 > 59 {
+				return fl.Usage()
+			}
+			e.archTime = n/100*60 + n%100
+		case 's', 't':
+			var d time.Duration
+			if v != "none" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n <= 0 {
+					return fl.Usage()
+				}
+				d = time.Duration(n) * time.Minute
+			}
+			if fl.Flag() == 's' {
+				e.snapPeriod = d
+			} else {
+				e.snapTimeout = d
+			}
+		default:
+			return fl.Usage()
+		}
+	}
+	if len(fl.Args()) != 0 {
+		return fl.Usage()
+	}
+	if changed {
+		return nil
+	}
+	a, s, t := "none", "none", "none"
+	if e.archTime >= 0 {
+		a = fmt.Sprintf("%02d%02d", e.archTime/60, e.archTime%60)
+	}
+	if e.snapPeriod > 0 {
+		s = strconv.Itoa(int(e.snapPeriod / time.Minute))
+	}
+	if e.snapTimeout > 0 {
+		t = strconv.Itoa(int(e.snapTimeout / time.Minute))
+	}
+	c.Tabf("snaptime -a %s -s %s -t %s", a, s, t)
+	return nil
+}
+
+// parsePerm reads a console permission: octal digits after any of d
+// (directory), a (append only) and l (exclusive use).
+func parsePerm(s string) (uint32, error) {
+	var mode uint32
+	i := 0
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case 'd':
+			mode |= vac.ModeDir
+		case 'a':
+			mode |= vac.ModeAppend
+		case 'l':
+			mode |= vac.ModeExclusive
+		default:
+			goto digits
+		}
+	}
+digits:
+	n, err := strconv.ParseUint(s[i:], 8, 32)
+	if err != nil || n > 0o777 {
+		return 0, fmt.Errorf("bad mode %s", s)
+	}
+	return mode | uint32(n), nil
+}
+
+func formatPerm(mode uint32) string {
+	s := ""
+	if mode&vac.ModeDir != 0 {
+		s += "d"
+	}
+	if mode&vac.ModeAppend != 0 {
+		s += "a"
+	}
+	if mode&vac.ModeExclusive != 0 {
+		s += "l"
+	}
+	return s + strconv.FormatUint(uint64(mode&0o777), 8)
+}
+
+func splitPath(p string) (string, string) {
+	p = strings.TrimRight(p, "/")
+	i := strings.LastIndex(p, "/")
+	if i < 0 {
+		return "", p
+	}
+	return p[:i], p[i+1:]
+}
+
+func cmdCreate(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	if len(argv) != 5 {
+		return fmt.Errorf("usage: create path uid gid perm")
+	}
+	mode, err := parsePerm(argv[4])
+	if err != nil {
+		return err
+	}
+	dir, elem := splitPath(argv[1])
+	e := engine(f).fs
+	p, err := e.OpenFile(dir)
+	if err != nil {
+		return fmt.Errorf("%s: %v", dir, err)
+	}
+	defer p.Close()
+	nf, err := p.Create(elem, mode, argv[2])
+	if err != nil {
+		return fmt.Errorf("create %s: %v", argv[1], err)
+	}
+	defer nf.Close()
+	de, err := nf.Stat()
+	if err != nil {
+		return err
+	}
+	de.GID = argv[3]
+	return nf.SetStat(de, argv[2])
+}
+
+func cmdRemove(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	if len(argv) < 2 {
+		return fmt.Errorf("usage: remove path...")
+	}
+	for _, p := range argv[1:] {
+		file, err := engine(f).fs.OpenFile(p)
+		if err != nil {
+			c.Printf("%s: %v\n", p, err)
+			continue
+		}
+		if err := file.Remove("adm"); err != nil {
+			c.Printf("%s: %v\n", p, err)
+		}
+		file.Close()
+	}
+	return nil
+}
+
+func cmdStat(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	if len(argv) < 2 {
+		return fmt.Errorf("usage: stat path...")
+	}
+	for _, p := range argv[1:] {
+		file, err := engine(f).fs.OpenFile(p)
+		if err != nil {
+			c.Printf("%s: %v\n", p, err)
+			continue
+		}
+		de, err := file.Stat()
+		file.Close()
+		if err != nil {
+			c.Printf("%s: %v\n", p, err)
+			continue
+		}
+		c.Tabf("stat %s %s %s %s %s %d", cons.Quote(p), cons.Quote(de.Elem), cons.Quote(de.UID), cons.Quote(de.GID), formatPerm(de.Mode), de.Size)
+	}
+	return nil
+}
+
+func cmdWstat(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	if len(argv) != 7 {
+		return fmt.Errorf("usage: wstat path elem uid gid mode length\n\tuse - for any field to mean don't change")
+	}
+	file, err := engine(f).fs.OpenFile(argv[1])
+	if err != nil {
+		return fmt.Errorf("%s: %v", argv[1], err)
+	}
+	defer file.Close()
+	de, err := file.Stat()
+	if err != nil {
+		return err
+	}
+	if v := argv[2]; v != "-" {
+		de.Elem = v
+	}
+	if v := argv[3]; v != "-" {
+		de.UID = v
+	}
+	if v := argv[4]; v != "-" {
+		de.GID = v
+	}
+	if v := argv[5]; v != "-" {
+		m, err := parsePerm(v)
+		if err != nil {
+			return err
+		}
+		de.Mode = de.Mode&^(0o777|vac.ModeAppend|vac.ModeExclusive) | m&^vac.ModeDir
+	}
+	if v := argv[6]; v != "-" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("bad length %s", v)
+		}
+		de.Size = n
+	}
+	return file.SetStat(de, "adm")
+}

@@ -1,0 +1,46 @@
+package ninep
+
+import "errors"
+
+// Errors the server sends as Rerror, in the words of Plan 9's file
+// servers, which programs and people already recognize.
+var (
+	errAbandoned    = errors.New("request flushed") // never sent: the request was flushed
+	errAlreadyOpen  = errors.New("file already open")
+	errAuthFailed   = errors.New("authentication failed")
+	errAuthFid      = errors.New("not for an authentication fid")
+	errAuthUnavail  = errors.New("authentication unavailable")
+	errBadName      = errors.New("bad file name")
+	errBadOffset    = errors.New("bad offset")
+	errBadDirOffset = errors.New("bad offset in directory read")
+	errBadStat      = errors.New("bad stat")
+	errChangeDir    = errors.New("cannot change directory bit")
+	errChangeMuid   = errors.New("cannot change muid")
+	errChangeQid    = errors.New("cannot change qid")
+	errChangeOwner  = errors.New("cannot change owner")
+	errDirLength    = errors.New("directory length must be zero")
+	errDirTooSmall  = errors.New("read count too small for directory entry")
+	errExclusive    = errors.New("exclusive use file already open")
+	errFidInUse     = errors.New("fid in use")
+	errInternal     = errors.New("internal error")
+	errIsDir        = errors.New("is a directory")
+	errNoAuthNeeded = errors.New("authentication not required")
+	errNoFsys       = errors.New("no file systems")
+	errNoneFirst    = errors.New("cannot attach as none before authentication")
+	errNotAuthFid   = errors.New("not an authentication fid")
+	errNotDir       = errors.New("not a directory")
+	errNotReading   = errors.New("file not open for reading")
+	errNotWriting   = errors.New("file not open for writing")
+	errNoVersion    = errors.New("version not negotiated")
+	errOpenFid      = errors.New("fid is open")
+	errPerm         = errors.New("permission denied")
+	errReadOnly     = errors.New("file is read only")
+	errRemoveRoot   = errors.New("cannot remove root")
+	errRenameRoot   = errors.New("cannot rename root")
+	errTagInUse     = errors.New("tag in use")
+	errUnknownFid   = errors.New("unknown fid")
+	errUnknownGroup = errors.New("unknown group")
+	errUnknownUser  = errors.New("unknown user")
+	errUnameAuth    = errors.New("user does not match authentication")
+	errMsizeSmall   = errors.New("msize too small")
+)
