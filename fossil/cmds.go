@@ -26,6 +26,7 @@ func registerFsysCommands(c *cons.Console) {
 	c.RegisterFsys("remove", cmdRemove)
 	c.RegisterFsys("stat", cmdStat)
 	c.RegisterFsys("wstat", cmdWstat)
+	c.RegisterFsys("vac", cmdVac)
 }
 
 func engine(f cons.Fsys) *fsys { return f.(*fsys) }
@@ -341,4 +342,16 @@ func cmdWstat(c *cons.Ctx, f cons.Fsys, argv []string) error {
 		de.Size = n
 	}
 	return file.SetStat(de, "adm")
+}
+
+func cmdVac(c *cons.Ctx, f cons.Fsys, argv []string) error {
+	if len(argv) != 2 {
+		return fmt.Errorf("usage: vac path")
+	}
+	s, err := engine(f).fs.Vac(argv[1])
+	if err != nil {
+		return fmt.Errorf("vac %s: %v", argv[1], err)
+	}
+	c.Printf("vac:%v\n", s)
+	return nil
 }

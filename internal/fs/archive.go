@@ -131,10 +131,9 @@ func (fs *Fs) ArchiveNow() (venti.Score, bool, error) {
 	fs.mu.Lock()
 	prev := fs.super.Last
 	fs.mu.Unlock()
+	// The first archive's Prev is the zero-length block's score, as
+	// the C fossil writes it (fixture fossil-b).
 	r := venti.Root{Name: "fossil", Type: "vac", Score: dirScore, BlockSize: uint16(fs.bs), Prev: prev}
-	if prev == venti.ZeroScore {
-		r.Prev = venti.Score{}
-	}
 	rbuf := make([]byte, venti.RootSize)
 	if err := r.Pack(rbuf); err != nil {
 		return venti.Score{}, false, err

@@ -43,7 +43,8 @@ func fixturePart(t *testing.T, dir, name string) string {
 	return ""
 }
 
-// fixtureVenti serves fossil-b's venti (after the archive) on loopback.
+// fixtureVenti serves fossil-b's venti (after the archive), a private
+// writable copy, on loopback.
 func fixtureVenti(t *testing.T) *venti.Conn {
 	t.Helper()
 	dir := "fossil-b/venti-after-archive"
@@ -51,7 +52,7 @@ func fixtureVenti(t *testing.T) *venti.Conn {
 		Arenas: []string{fixturePart(t, dir, "arenas")},
 		ISects: []string{fixturePart(t, dir, "isect")},
 		Bloom:  fixturePart(t, dir, "bloom"),
-	}, vtstore.Options{ReadOnly: true})
+	}, vtstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,5 +201,20 @@ func TestFixtureListings(t *testing.T) {
 	walk("")
 	if n < 30 {
 		t.Errorf("only %d entries in the whole fixture", n)
+	}
+}
+
+// TestFixtureVac is the console's "vac /archive/2026/1123" on fossil-b:
+// the same score the C fossil printed.
+func TestFixtureVac(t *testing.T) {
+	v := fixtureVenti(t)
+	fs := open(t, fixturePart(t, "fossil-b", "fossil.part"), Options{Venti: v, ReadOnly: true})
+	defer fs.Close()
+	s, err := fs.Vac("/archive/2026/1123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.String() != "d3482068eafcbdd1712a088ffeb8851786952835" {
+		t.Errorf("vac:%v, the C fossil printed vac:d3482068eafcbdd1712a088ffeb8851786952835", s)
 	}
 }

@@ -405,6 +405,15 @@ func TestArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, c := range []struct{ root, prev venti.Score }{{score, venti.ZeroScore}, {score2, score}} {
+		b, err := v.Read(bgctx, c.root, venti.RootType, venti.RootSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := venti.UnpackRoot(b); r.Prev != c.prev || r.Name != "fossil" || r.Type != "vac" {
+			t.Errorf("archive root %v: %+v, want prev %v", c.root, r, c.prev)
+		}
+	}
 	if d := store.Len() - n0; d > 10 {
 		t.Errorf("second archive stored %d new blocks", d)
 	}
