@@ -23,6 +23,9 @@ type fsysTable struct {
 	memPct  int    // -m
 	console *cons.Console
 	logf    func(string, ...any)
+	// onOpen is called after a file system opens: main reads its users
+	// file then, as the C fossil does.
+	onOpen func(name string)
 }
 
 // An fsys is one configured file system.
@@ -215,6 +218,9 @@ func (t *fsysTable) Open(name string, argv []string) error {
 		})
 	}
 	f.startSnapTimer(t)
+	if t.onOpen != nil {
+		t.onOpen(name)
+	}
 	return nil
 }
 

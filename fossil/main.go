@@ -13,15 +13,18 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 
 	"github.com/plan9fossil/fossil/internal/arg"
 	"github.com/plan9fossil/fossil/internal/cons"
+	"github.com/plan9fossil/fossil/internal/fs"
 	"github.com/plan9fossil/fossil/internal/fsdisk"
 	"github.com/plan9fossil/fossil/internal/ninep"
 	"github.com/plan9fossil/fossil/internal/srv"
@@ -63,6 +66,15 @@ func main() {
 		return
 	}
 
+	// FOSSIL_CPUPROFILE names a file for a CPU profile of the whole
+	// run, written at exit: the way to see where a slow server spends
+	// its time.
+	if p := os.Getenv("FOSSIL_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
+
 	table := &fsysTable{defDev: part, memPct: mem}
 	var dbg io.Writer
 	if debug {
@@ -97,6 +109,16 @@ func main() {
 		console.Printf(format+"\n", args...)
 	}
 	ut.console = console
+	table.onOpen = func(name string) {
+		if name != "main" {
+			return
+		}
+		// A missing users file is normal on a new file system; a
+		// bad one is reported and the built-in table stays.
+		if err := ut.Read(usersFile); err != nil && !errors.Is(err, fs.ErrNotFound) {
+			console.Printf("users: %s: %v\n", usersFile, err)
+		}
+	}
 	registerFsysCommands(console)
 	if !haveFactotum() {
 		console.Printf("fossil: no factotum: only file systems or services with authentication off (-A) can be attached to\n")

@@ -98,7 +98,14 @@ func (c *conn) serve() error {
 		case plan9.Tflush:
 			c.flush(tx)
 		default:
-			c.admit(tx)
+			// A client with nothing else in flight and nothing more
+			// sent (one request at a time, as most are) is served
+			// by this goroutine: handing the request to a worker
+			// and back costs two wakeups, which is most of a small
+			// request's time. A flush for it is read when it is
+			// done, and answered after its reply, as flush(5)
+			// allows.
+			c.admit(tx, br.Buffered() == 0)
 		}
 	}
 	if err != io.EOF {
@@ -127,8 +134,10 @@ func (c *conn) waitRoom() {
 	c.mu.Unlock()
 }
 
-// admit registers a request and queues it for a worker.
-func (c *conn) admit(tx *plan9.Fcall) {
+// admit registers a request and queues it for a worker, or runs it at
+// once if inline and it is the connection's only request and a worker
+// slot is free.
+func (c *conn) admit(tx *plan9.Fcall, inline bool) {
 	limit := c.s.msgLimit()
 	c.mu.Lock()
 	for c.active >= limit || c.replyingLocked(tx.Tag) {
@@ -149,9 +158,15 @@ func (c *conn) admit(tx *plan9.Fcall) {
 	}
 	r := &request{c: c, tag: tx.Tag, tx: tx}
 	c.tags[tx.Tag] = r
+	inline = inline && c.active == 0
 	c.active++
 	c.s.nreqs.Add(1)
 	c.mu.Unlock()
+	if inline && c.s.takeWorker() {
+		c.run(r)
+		c.s.putWorker()
+		return
+	}
 	c.s.enqueue(r)
 }
 

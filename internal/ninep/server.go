@@ -247,6 +247,24 @@ func (s *Server) enqueue(r *request) {
 	s.mu.Unlock()
 }
 
+// takeWorker claims a worker slot for a request served by its
+// connection's reader, if the limit allows.
+func (s *Server) takeWorker() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.workers >= s.maxProcs {
+		return false
+	}
+	s.workers++
+	return true
+}
+
+func (s *Server) putWorker() {
+	s.mu.Lock()
+	s.workers--
+	s.mu.Unlock()
+}
+
 // work serves queued requests until there are none, or until there are
 // more workers than the limit allows. Workers are started on demand, so
 // an idle server has none.
