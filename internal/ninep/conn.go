@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"9fans.net/go/plan9"
 )
@@ -77,9 +78,18 @@ func newConn(s *Server, rwc io.ReadWriteCloser, name string, opts ConnOptions) *
 }
 
 // serve reads and dispatches messages until the connection fails, then
-// winds it down.
+// winds it down. The reading may move to another goroutine (see admit);
+// serve returns when the connection is done either way.
 func (c *conn) serve() error {
 	br := bufio.NewReaderSize(c.rwc, 16<<10)
+	done := make(chan error, 1)
+	c.readLoop(br, done)
+	return <-done
+}
+
+// readLoop is the reader: it returns when the connection ends, sending the
+// error on done, or when another goroutine has taken over the reading.
+func (c *conn) readLoop(br *bufio.Reader, done chan<- error) {
 	var err error
 	for {
 		c.waitRoom()
@@ -100,12 +110,15 @@ func (c *conn) serve() error {
 		default:
 			// A client with nothing else in flight and nothing more
 			// sent (one request at a time, as most are) is served
-			// by this goroutine: handing the request to a worker
+			// on this goroutine: handing the request to a worker
 			// and back costs two wakeups, which is most of a small
-			// request's time. A flush for it is read when it is
-			// done, and answered after its reply, as flush(5)
-			// allows.
-			c.admit(tx, br.Buffered() == 0)
+			// request's time. If it takes long, another goroutine
+			// goes on reading, so flushes are still seen.
+			if r := c.admit(tx, br.Buffered() == 0); r != nil {
+				if c.runInline(r, br, done) {
+					return
+				}
+			}
 		}
 	}
 	if err != io.EOF {
@@ -115,7 +128,32 @@ func (c *conn) serve() error {
 	}
 	c.shutdown()
 	c.rwc.Close()
-	return err
+	done <- err
+}
+
+// inlineLimit is how long a request served by the reader may keep the
+// connection from being read before a new reader is started.
+const inlineLimit = 2 * time.Millisecond
+
+// runInline serves r on the reader's goroutine. It reports whether the
+// reading moved to a new goroutine meanwhile, in which case the caller
+// must stop reading.
+func (c *conn) runInline(r *request, br *bufio.Reader, done chan<- error) bool {
+	const (
+		running = iota
+		finished
+		handedOff
+	)
+	var state atomic.Int32
+	t := time.AfterFunc(inlineLimit, func() {
+		if state.CompareAndSwap(running, handedOff) {
+			go c.readLoop(br, done)
+		}
+	})
+	c.run(r)
+	c.s.putWorker()
+	t.Stop()
+	return !state.CompareAndSwap(running, finished)
 }
 
 // waitRoom waits until another message may be read. Up to MaxMsgs
@@ -134,10 +172,10 @@ func (c *conn) waitRoom() {
 	c.mu.Unlock()
 }
 
-// admit registers a request and queues it for a worker, or runs it at
-// once if inline and it is the connection's only request and a worker
-// slot is free.
-func (c *conn) admit(tx *plan9.Fcall, inline bool) {
+// admit registers a request and queues it for a worker; or, if inline
+// and it is the connection's only request and a worker slot is free,
+// returns it for the reader to serve.
+func (c *conn) admit(tx *plan9.Fcall, inline bool) *request {
 	limit := c.s.msgLimit()
 	c.mu.Lock()
 	for c.active >= limit || c.replyingLocked(tx.Tag) {
@@ -154,7 +192,7 @@ func (c *conn) admit(tx *plan9.Fcall, inline bool) {
 	if err != nil {
 		c.mu.Unlock()
 		c.sendError(tx.Tag, err)
-		return
+		return nil
 	}
 	r := &request{c: c, tag: tx.Tag, tx: tx}
 	c.tags[tx.Tag] = r
@@ -163,11 +201,10 @@ func (c *conn) admit(tx *plan9.Fcall, inline bool) {
 	c.s.nreqs.Add(1)
 	c.mu.Unlock()
 	if inline && c.s.takeWorker() {
-		c.run(r)
-		c.s.putWorker()
-		return
+		return r
 	}
 	c.s.enqueue(r)
+	return nil
 }
 
 // replyingLocked reports whether tag belongs to a request whose reply

@@ -259,9 +259,15 @@ func (s *Server) takeWorker() bool {
 	return true
 }
 
+// putWorker gives the slot back, to a worker for what queued meanwhile
+// if anything did.
 func (s *Server) putWorker() {
 	s.mu.Lock()
 	s.workers--
+	if len(s.queue) > 0 && s.workers < s.maxProcs {
+		s.workers++
+		go s.work()
+	}
 	s.mu.Unlock()
 }
 
