@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ func registerFsysCommands(c *cons.Console) {
 	c.RegisterFsys("stat", cmdStat)
 	c.RegisterFsys("wstat", cmdWstat)
 	c.RegisterFsys("vac", cmdVac)
+	registerRepairCommands(c)
 }
 
 func engine(f cons.Fsys) *fsys { return f.(*fsys) }
@@ -268,7 +270,7 @@ func cmdCreate(c *cons.Ctx, f cons.Fsys, argv []string) error {
 
 func cmdRemove(c *cons.Ctx, f cons.Fsys, argv []string) error {
 	if len(argv) < 2 {
-		return fmt.Errorf("usage: remove path...")
+		return usage("remove path ...")
 	}
 	for _, p := range argv[1:] {
 		file, err := engine(f).fs.OpenFile(p)
@@ -286,7 +288,7 @@ func cmdRemove(c *cons.Ctx, f cons.Fsys, argv []string) error {
 
 func cmdStat(c *cons.Ctx, f cons.Fsys, argv []string) error {
 	if len(argv) < 2 {
-		return fmt.Errorf("usage: stat path...")
+		return usage("stat path ...")
 	}
 	for _, p := range argv[1:] {
 		file, err := engine(f).fs.OpenFile(p)
@@ -355,3 +357,6 @@ func cmdVac(c *cons.Ctx, f cons.Fsys, argv []string) error {
 	c.Printf("vac:%v\n", s)
 	return nil
 }
+
+// usage is a command's usage error.
+func usage(synopsis string) error { return errors.New("usage: " + synopsis) }

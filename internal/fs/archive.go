@@ -202,13 +202,12 @@ func (fs *Fs) publishArchive(epoch uint32, w *archWalk) error {
 
 // archWalk is one archive's walk of a snapshot.
 type archWalk struct {
-	fs      *Fs
-	v       *venti.Conn
-	ctx     context.Context
-	epoch   uint32
-	patch   map[venti.Score]func([]byte) error // changes to blocks on their way
-	byTop   map[venti.Score]fsdisk.Entry       // local top score -> venti entry
-	written int64
+	fs    *Fs
+	v     *venti.Conn
+	ctx   context.Context
+	epoch uint32
+	patch map[venti.Score]func([]byte) error // changes to blocks on their way
+	byTop map[venti.Score]fsdisk.Entry       // local top score -> venti entry
 }
 
 // entry returns the venti form of an entry, archiving its tree.

@@ -328,11 +328,10 @@ func (s *source) truncate(size uint64) error {
 // that hold nothing but them.
 func (s *source) prune(nb, ppb uint64) error {
 	fs := s.fs
-	ref, e, err := s.writableEntry(true)
+	_, e, err := s.writableEntry(true)
 	if err != nil {
 		return err
 	}
-	_ = ref
 	var walk func(b *block, t fsdisk.BlockType, level int, first uint64) error
 	walk = func(b *block, t fsdisk.BlockType, level int, first uint64) error {
 		span := pow(ppb, level-1)
@@ -369,12 +368,11 @@ func (s *source) prune(nb, ppb uint64) error {
 	if e.Depth() == 0 {
 		return nil
 	}
-	b, err := s.writableBlock(0, false, true)
-	if err != nil {
+	// Make the path to block 0 fresh, top block included.
+	if _, err := s.writableBlock(0, false, true); err != nil {
 		return err
 	}
-	_ = b
-	ref, e, err = s.writableEntry(true)
+	_, e, err = s.writableEntry(true)
 	if err != nil {
 		return err
 	}

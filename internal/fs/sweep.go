@@ -1,6 +1,8 @@
 package fs
 
 import (
+	"fmt"
+
 	"github.com/plan9fossil/fossil/internal/fsdisk"
 	"github.com/plan9fossil/fossil/venti"
 )
@@ -24,6 +26,11 @@ func (fs *Fs) sweep() error {
 		l, err := fs.label(a)
 		if err != nil {
 			return err
+		}
+		if l.Epoch > ehi && l.State != fsdisk.BsFree {
+			// A damaged tree (flchk's business): what is below
+			// such a block cannot be judged, so free nothing.
+			return fmt.Errorf("block 0x%x is from a future epoch %d", a, l.Epoch)
 		}
 		if l.Epoch != ehi || l.State == fsdisk.BsFree || seen[a/64]&(1<<(a%64)) != 0 {
 			return nil
