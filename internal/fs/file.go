@@ -353,36 +353,19 @@ func (f *File) ReadDir() ([]vac.DirEntry, error) {
 	if err := f.flushChildren(); err != nil {
 		return nil, err
 	}
-	e, err := f.msrc.entry()
+	des, err := f.readDirLocked()
 	if err != nil {
 		return nil, err
 	}
-	var out []vac.DirEntry
-	nb := (e.Size + uint64(e.DSize) - 1) / uint64(e.DSize)
-	for bn := uint64(0); bn < nb; bn++ {
-		data, err := f.msrc.blockOf(&e, bn)
-		if err != nil {
-			return nil, err
-		}
-		mb, err := vac.UnpackMetaBlock(data)
-		if err != nil {
-			return nil, err
-		}
-		des, err := mb.DirEntries()
-		if err != nil {
-			return nil, err
-		}
-		for i := range des {
-			des[i].Size = 0
-			if !des[i].IsDir() {
-				if ce, err := f.src.entryAt(des[i].Entry); err == nil && ce.IsActive() && ce.Gen == des[i].Gen {
-					des[i].Size = ce.Size
-				}
+	for i := range des {
+		des[i].Size = 0
+		if !des[i].IsDir() {
+			if ce, err := f.src.entryAt(des[i].Entry); err == nil && ce.IsActive() && ce.Gen == des[i].Gen {
+				des[i].Size = ce.Size
 			}
 		}
-		out = append(out, des...)
 	}
-	return out, nil
+	return des, nil
 }
 
 // flushChildren writes back the entries of f's children that changed,
@@ -429,22 +412,32 @@ func (f *File) flushMeta() error {
 	return f.parent.updateEntry(f.de.Elem, &f.de, f)
 }
 
-// updateEntry replaces the entry called old in directory p by de,
-// moving it to another meta block if it no longer fits.
-func (p *File) updateEntry(old string, de *vac.DirEntry, child *File) error {
-	_, bn, _, err := p.lookup(old)
+// writableMeta returns the meta block of directory p holding the entry
+// called elem, made writable, its number and the entry's index in it.
+func (p *File) writableMeta(elem string) (*vac.MetaBlock, uint64, int, error) {
+	_, bn, _, err := p.lookup(elem)
 	if err != nil {
-		return err
+		return nil, 0, 0, err
 	}
 	b, err := p.msrc.writableBlock(bn, false, true)
 	if err != nil {
-		return err
+		return nil, 0, 0, err
 	}
 	mb, err := vac.UnpackMetaBlock(b.data)
 	if err != nil {
-		return err
+		return nil, 0, 0, err
 	}
-	_, i, err := mb.Lookup(old)
+	_, i, err := mb.Lookup(elem)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return mb, bn, i, nil
+}
+
+// updateEntry replaces the entry called old in directory p by de,
+// moving it to another meta block if it no longer fits.
+func (p *File) updateEntry(old string, de *vac.DirEntry, child *File) error {
+	mb, bn, i, err := p.writableMeta(old)
 	if err != nil {
 		return err
 	}
@@ -723,19 +716,7 @@ func (f *File) Remove(uid string) error {
 // removeLocked unlinks f from its parent and frees its trees.
 func (f *File) removeLocked(uid string) error {
 	p := f.parent
-	_, bn, _, err := p.lookup(f.de.Elem)
-	if err != nil {
-		return err
-	}
-	b, err := p.msrc.writableBlock(bn, false, true)
-	if err != nil {
-		return err
-	}
-	mb, err := vac.UnpackMetaBlock(b.data)
-	if err != nil {
-		return err
-	}
-	_, i, err := mb.Lookup(f.de.Elem)
+	mb, _, i, err := p.writableMeta(f.de.Elem)
 	if err != nil {
 		return err
 	}
