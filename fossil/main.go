@@ -17,16 +17,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/pprof"
 	"sync"
-	"syscall"
 
 	"github.com/plan9fossil/fossil/internal/arg"
 	"github.com/plan9fossil/fossil/internal/cons"
 	"github.com/plan9fossil/fossil/internal/fs"
 	"github.com/plan9fossil/fossil/internal/fsdisk"
 	"github.com/plan9fossil/fossil/internal/ninep"
+	"github.com/plan9fossil/fossil/internal/osys"
 	"github.com/plan9fossil/fossil/internal/srv"
 	"github.com/plan9fossil/fossil/internal/users"
 )
@@ -75,6 +74,7 @@ func main() {
 		}
 	}
 
+	sig := osys.StopSignals()
 	table := &fsysTable{defDev: part, memPct: mem}
 	var dbg io.Writer
 	if debug {
@@ -143,8 +143,6 @@ func main() {
 	}
 	ready()
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	var done <-chan struct{}
 	if term {
 		done = console.Terminal(os.Stdin, os.Stdout)

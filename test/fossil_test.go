@@ -105,8 +105,14 @@ func (f *fossilServer) console(t *testing.T, line string) string {
 	for {
 		b, _ := os.ReadFile(f.log)
 		out := string(b[len(before):])
-		if i := strings.Index(out, mark+"\n"); i >= 0 {
-			return out[:i]
+		// The log echoes the typed "echo mark" line too: the mark
+		// is printed when it stands alone on a line.
+		if i := strings.Index(out, "\n"+mark+"\n"); i >= 0 {
+			out = out[:i+1]
+			if j := strings.LastIndex(out, "echo "+mark+"\n"); j >= 0 {
+				out = out[:j]
+			}
+			return strings.TrimSuffix(out, f.prompt())
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("console: %q: no answer; log so far:\n%s\nstderr:\n%s", line, out, f.stderr)
@@ -114,6 +120,9 @@ func (f *fossilServer) console(t *testing.T, line string) string {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// prompt is the console's prompt as the log shows it.
+func (f *fossilServer) prompt() string { return "main: " }
 
 // waitLog waits for a regular expression to appear in the console log.
 func (f *fossilServer) waitLog(t *testing.T, re string) []string {

@@ -33,6 +33,7 @@ func Background(env string) error {
 	c := exec.Command(exe, os.Args[1:]...)
 	c.Env = append(os.Environ(), env+"=3")
 	c.ExtraFiles = []*os.File{w}
+	c.SysProcAttr = procAttr()
 	c.Stdout, c.Stderr = os.Stdout, os.Stderr
 	if err := c.Start(); err != nil {
 		return err

@@ -20,3 +20,5 @@ func (s *Services) postConsole(name string) (*post, error) { return nil, errNoSr
 
 // DialConsole reports that there are no posted consoles here.
 func DialConsole(name string) (io.ReadWriteCloser, error) { return nil, errNoSrv }
+
+func noteProof(rwc io.ReadWriteCloser) io.ReadWriteCloser { return rwc }

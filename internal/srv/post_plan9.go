@@ -94,7 +94,7 @@ func (s *Services) postConsole(name string) (*post, error) {
 	closeP1 := func() { once.Do(func() { p1.Close() }) }
 	stop := s.cfg.Console.Attach(ConsoleEnd{
 		Name: path,
-		In:   p1,
+		In:   noteProof(p1),
 		Out:  p1,
 		// con(1) puts the terminal in raw mode, so the console
 		// echoes what is typed, as the C fossil does.
@@ -126,4 +126,21 @@ func DialConsole(name string) (io.ReadWriteCloser, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// noteProof makes reads of rwc go on after a note (alarm, interrupt)
+// interrupts them: on Plan 9 a note breaks a blocked read with the
+// error "interrupted", which would otherwise end the connection, and
+// for a boot fossil the machine's root with it.
+func noteProof(rwc io.ReadWriteCloser) io.ReadWriteCloser { return retryReads{rwc} }
+
+type retryReads struct{ io.ReadWriteCloser }
+
+func (r retryReads) Read(p []byte) (int, error) {
+	for tries := 0; ; tries++ {
+		n, err := r.ReadWriteCloser.Read(p)
+		if err == nil || n > 0 || tries >= 1000 || !strings.Contains(err.Error(), "interrupted") {
+			return n, err
+		}
+	}
 }

@@ -301,6 +301,7 @@ func (s *Services) Listening() []Listening {
 // an accept loop, so the wait holds back the next accept too, which is
 // how the C fossil throttles callers.
 func (s *Services) serve(rwc io.ReadWriteCloser, name string, opts Options) {
+	rwc = noteProof(rwc)
 	s.mu.Lock()
 	waited := false
 	for !s.closed && len(s.conns) >= s.maxConns {

@@ -17,11 +17,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/plan9fossil/fossil/internal/arg"
 	"github.com/plan9fossil/fossil/internal/dialstr"
+	"github.com/plan9fossil/fossil/internal/osys"
 	"github.com/plan9fossil/fossil/internal/vtdisk"
 	"github.com/plan9fossil/fossil/internal/vtstore"
 	"github.com/plan9fossil/fossil/venti"
@@ -168,8 +167,7 @@ func serve(f *flags) error {
 
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	sig := osys.StopSignals()
 	select {
 	case <-sig:
 	case err = <-done:

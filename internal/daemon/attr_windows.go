@@ -1,0 +1,5 @@
+package daemon
+
+import "syscall"
+
+func procAttr() *syscall.SysProcAttr { return nil }
