@@ -51,6 +51,7 @@ type cache struct {
 	cursor uint32 // where the allocator looks next
 
 	onDisk fsdisk.Super // the super block last written
+	runBuf []byte       // commit's buffer for runs of blocks
 
 	// counters for the console and benchmarks
 	reads, writes, ventiReads int64
@@ -375,7 +376,11 @@ func (fs *Fs) commit() error {
 		addrs = append(addrs, a)
 	}
 	slices.Sort(addrs)
-	var run []byte
+	run := fs.c.runBuf[:0]
+	if cap(run) < 128*fs.bs {
+		run = make([]byte, 0, 128*fs.bs)
+		fs.c.runBuf = run
+	}
 	for i := 0; i < len(addrs); {
 		j := i + 1
 		for j < len(addrs) && addrs[j] == addrs[j-1]+1 && j-i < 128 {
