@@ -328,7 +328,7 @@ func TestDamage(t *testing.T) {
 			}
 			// big, empty, lib (two entries) and small are lost.
 			errs := []string{"error: could not unpack meta block: /active/usr/glenda[0]: corrupted meta data"}
-			var fixes []string
+			fixes := []string{"# clri /active/usr/glenda"}
 			for i := 0; i < 5; i++ {
 				errs = append(errs, fmt.Sprintf("error: non referenced entry in source /active/usr/glenda[%d]", i))
 				fixes = append(fixes, fmt.Sprintf("# clre %#x %d", glenda.Leaves[0], i))

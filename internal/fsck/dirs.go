@@ -190,6 +190,7 @@ func (c *checker) walkDir(path string, dir, meta *fsdisk.Entry, epoch uint32, de
 		c.printf("%s/\n", path)
 	}
 	refs := make(map[uint32]bool)
+	brokenMeta := make(map[string]bool)
 	complete := true
 	c.leaves(meta, func(bn uint64, b []byte, addr uint32, err error) bool {
 		if err == errSkip {
@@ -203,6 +204,13 @@ func (c *checker) walkDir(path string, dir, meta *fsdisk.Entry, epoch uint32, de
 		mb, err := vac.UnpackMetaBlock(b[:meta.DSize])
 		if err != nil {
 			c.errorf("could not unpack meta block: %s[%d]: %s", path, bn, reason(err))
+			// The C flchk proposes nothing here, and nothing else
+			// would ever clear the error: the directory goes (the
+			// root's cannot).
+			if path != "" && !brokenMeta[path] {
+				brokenMeta[path] = true
+				c.clri(path)
+			}
 			return true
 		}
 		if err := mb.Check(); err != nil {
