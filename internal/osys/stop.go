@@ -25,4 +25,3 @@ func StopSignals() <-chan os.Signal {
 	}()
 	return out
 }
-
