@@ -24,7 +24,7 @@ CMDS=\
 	venti/rdarena venti/wrarena venti/printarena venti/printarenapart\
 	fossil/fossil fossil/con fossil/last fossil/flfmt
 # The rc scripts in rc/, installed in /rc/bin.
-RCSCRIPTS=
+RCSCRIPTS=foshalt fossilize fosreset fossilstart ventiprog fossilconf venticonf
 
 all:V:
 	for(c in $CMDS) GOOS=plan9 GOARCH=$objtype go build -o bin/$objtype/$c ./`{echo $c | sed 's,^fossil/fossil$,fossil,; s,^fossil/con$,fossil/cons,'}

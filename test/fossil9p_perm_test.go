@@ -213,8 +213,7 @@ func TestFossil9PPermissions(t *testing.T) {
 		t.Errorf("a member's new file: %v %v", st, err)
 	}
 	// Strangers are none.
-	st, err := mount9P(t, f.tcp, "stranger", "").Stat("/p")
-	if err != nil {
+	if _, err := mount9P(t, f.tcp, "stranger", "").Stat("/p"); err != nil {
 		t.Fatal(err)
 	}
 	fid, err = mount9P(t, f.tcp, "stranger", "").Create("/p/fromnone", plan9.OWRITE, 0o644)
@@ -222,7 +221,7 @@ func TestFossil9PPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	fid.Close()
-	if st, err = mem.Stat("/p/fromnone"); err != nil || st.Uid != "none" {
+	if st, err := mem.Stat("/p/fromnone"); err != nil || st.Uid != "none" {
 		t.Errorf("a stranger's file: %v %v", st, err)
 	}
 }
@@ -309,11 +308,10 @@ func startFakeFactotum(t *testing.T) string {
 
 // rpcState is one open rpc file: one conversation.
 type rpcState struct {
-	rpc    bool
-	asked  bool
-	user   string
-	reply  string
-	failed bool
+	rpc   bool
+	asked bool
+	user  string
+	reply string
 }
 
 func (ff *fakeFactotum) serve(c net.Conn) {
