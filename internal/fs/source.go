@@ -18,6 +18,22 @@ type source struct {
 	index    uint32
 	root     uint32 // the root block when parent is nil; NilBlock: the active root
 	readOnly bool
+
+	// last is where writableEntry last found the entry: valid while
+	// that block is still fresh, since a fresh block neither moves
+	// nor is copied until the commit. It saves walking up to the root
+	// for every block of a write.
+	last entryRef
+}
+
+// cached returns the entry's place if it is still in the same fresh
+// block.
+func (s *source) cached() (entryRef, bool) {
+	r := s.last
+	if r.b == nil || s.fs.c.fresh[r.b.addr] != r.b {
+		return entryRef{}, false
+	}
+	return r, true
 }
 
 func (s *source) String() string {
@@ -40,7 +56,11 @@ func (s *source) entry() (fsdisk.Entry, error) {
 	fs := s.fs
 	var e fsdisk.Entry
 	var err error
-	if s.parent == nil {
+	if r, ok := s.cached(); ok {
+		if e, err = r.get(); err != nil {
+			return e, err
+		}
+	} else if s.parent == nil {
 		b, err := fs.local(s.rootAddr(), fsdisk.BtDir, fsdisk.RootTag)
 		if err != nil {
 			return e, err
@@ -160,6 +180,10 @@ func (s *source) writableEntry(priv bool) (entryRef, fsdisk.Entry, error) {
 	if _, err := s.entry(); err != nil {
 		return entryRef{}, fsdisk.Entry{}, err
 	}
+	if r, ok := s.cached(); ok {
+		e, err := r.get()
+		return r, e, err
+	}
 	var ref entryRef
 	if s.parent == nil {
 		if s.root != fsdisk.NilBlock {
@@ -183,6 +207,7 @@ func (s *source) writableEntry(priv bool) (entryRef, fsdisk.Entry, error) {
 		}
 		ref = entryRef{b, int(s.index%epb) * fsdisk.EntrySize}
 	}
+	s.last = ref
 	e, err := ref.get()
 	return ref, e, err
 }
