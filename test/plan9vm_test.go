@@ -15,6 +15,9 @@ func plan9vm(t *testing.T) string {
 	if os.Getenv("PLAN9VM") != "1" {
 		t.Skip("set PLAN9VM=1 to run the tests inside Plan 9")
 	}
+	// Each run is a qemu of its own with one CPU: two at a time (go
+	// test's -parallel is GOMAXPROCS) halve CI's Plan 9 stage.
+	t.Parallel()
 	run := filepath.Join(root(), "..", "shared", "plan9vm", "run")
 	if _, err := os.Stat(run); err != nil {
 		t.Fatal(err)
