@@ -4,8 +4,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
+
+// parallelTests are the tests plan9vm has made parallel already.
+var parallelTests sync.Map
 
 // plan9vm returns the runner of ../shared/plan9vm, or skips the test
 // unless PLAN9VM=1 asks for the Plan 9 runs (CI's Plan 9 stage does:
@@ -17,7 +21,9 @@ func plan9vm(t *testing.T) string {
 	}
 	// Each run is a qemu of its own with one CPU: two at a time (go
 	// test's -parallel is GOMAXPROCS) halve CI's Plan 9 stage.
-	t.Parallel()
+	if _, again := parallelTests.LoadOrStore(t, true); !again {
+		t.Parallel()
+	}
 	run := filepath.Join(root(), "..", "shared", "plan9vm", "run")
 	if _, err := os.Stat(run); err != nil {
 		t.Fatal(err)
