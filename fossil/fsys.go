@@ -198,7 +198,9 @@ func (t *fsysTable) Open(name string, argv []string) error {
 	if opt.CacheBlocks == 0 && t.memPct > 0 {
 		opt.CacheBlocks = int(osys.PhysicalMemory() * uint64(t.memPct) / 100 / 8192)
 	}
-	if f.conn == nil && !noVenti && f.ventiSet {
+	// As the C fossil: dial the configured venti, else $venti, unless
+	// -V; without one the file system works, but cannot archive.
+	if f.conn == nil && !noVenti {
 		if err := t.Venti(name, f.venti, false); err != nil {
 			t.logf("%v", err)
 		}

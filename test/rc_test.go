@@ -751,17 +751,11 @@ func sameDirEntry(a, b vac.DirEntry) bool {
 // what is written to it) and checks that the configuration goes to the
 // console fossilstart made, not to another fossil's /srv/fscons.
 //
-// TODO(fossil server): once fossil/fossil exists, this is where the
-// whole workflow of the seed runs on real servers, with no stand-in
-// but 9fat: — fossilstart on a partition fresh from flfmt with $venti
-// at 127.0.0.1; files written over 9P through /srv/fossil; echo fsys
-// main snap -a >>/srv/fscons and wait for the archive; fossilize
-// (rootscor gets the score); ventiprog 127.0.0.3 (the replica gets the
-// new arena data); foshalt (the fossil refuses writes, dirty blocks
-// are on disk); fosreset with fossilize's score, a second partition and
-// the replica's address; fossilstart on it; the files read back over
-// 9P are the archived ones; fosreset on the first partition while its
-// fossil runs stops that fossil first.
+// The whole workflow of the seed, on our real fossil and ventis, is
+// TestBackupWorkflow (rc_workflow_test.go). Not covered yet: fosreset
+// on a partition whose fossil runs, which needs the fossil and
+// fosreset in one user namespace (each rcWorld.run makes its own, and
+// /proc/N/fd of a sibling's process cannot be read).
 func TestFossilstart(t *testing.T) {
 	const addr = "tcp!127.0.0.1!17034"
 	part := newPart(t, 8<<20)
