@@ -5,29 +5,40 @@ import "sync"
 // Message buffers are recycled: a venti connection moves a block of up
 // to 56 KiB through one for every request, and fresh memory for each
 // costs more in page faults and garbage collection than the copy
-// itself.
+// itself. They travel as pointers, so that recycling one allocates
+// nothing.
 var bufPool = sync.Pool{New: func() any {
 	b := make([]byte, 0, MaxMsgSize+2)
 	return &b
 }}
 
-func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+// getBuf returns an empty buffer that holds any message.
+func getBuf() *[]byte {
+	b := bufPool.Get().(*[]byte)
+	*b = (*b)[:0]
+	return b
+}
 
-func putBuf(b []byte) {
-	if cap(b) >= MaxMsgSize+2 {
-		b = b[:0]
-		bufPool.Put(&b)
+// putBuf recycles a buffer from getBuf; nil is ignored.
+func putBuf(b *[]byte) {
+	if b != nil && cap(*b) >= MaxMsgSize+2 {
+		bufPool.Put(b)
 	}
 }
 
-// readMsgBuf is ReadMsg into a pooled buffer, which the caller returns
-// with putBuf once it is done with the message (whose Data aliases it).
-func readMsgBuf(r interface{ Read([]byte) (int, error) }) (*Msg, []byte, error) {
+// readMsgBuf is ReadMsg into m and a pooled buffer, which the caller
+// returns with putBuf once it is done with the message (whose Data
+// aliases it).
+func readMsgBuf(r interface{ Read([]byte) (int, error) }, m *Msg) (*[]byte, error) {
 	buf := getBuf()
-	m, err := readMsgInto(r, buf)
+	b, err := readFrame(r, *buf)
+	if err == nil {
+		*buf = b
+		err = m.unmarshal(b)
+	}
 	if err != nil {
 		putBuf(buf)
-		return nil, nil, err
+		return nil, err
 	}
-	return m, buf, nil
+	return buf, nil
 }

@@ -3,6 +3,7 @@ package venti
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +26,7 @@ type Conn struct {
 	Sid     string // server's identity from Rhello (advisory)
 
 	tags       chan uint8    // free tags; receiving one reserves it
-	out        chan []byte   // marshalled requests for the writer; nil: flush and stop
+	out        chan *[]byte  // marshalled requests for the writer; nil: flush and stop
 	done       chan struct{} // closed when the connection fails or is closed
 	writerDone chan struct{} // closed when the writer stops
 
@@ -34,9 +35,15 @@ type Conn struct {
 	err     error      // why the connection ended
 }
 
+// A call waits for the reply to one request. Calls are recycled once
+// their reply has been taken; one given up on (its context ended) is
+// left to the reader, which fills it in when the reply comes.
 type call struct {
-	reply chan *Msg // buffered: the reader never blocks on it
+	done chan struct{} // buffered: the reader never blocks on it
+	m    Msg           // the reply, set by the reader before done
 }
+
+var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}, 1)} }}
 
 // ErrClosed is returned by the methods of a Conn after Close.
 var ErrClosed = errors.New("venti: connection closed")
@@ -54,7 +61,7 @@ func NewConn(ctx context.Context, rwc io.ReadWriteCloser, uid string) (*Conn, er
 	c := &Conn{
 		rwc:        rwc,
 		tags:       make(chan uint8, 256),
-		out:        make(chan []byte, 64),
+		out:        make(chan *[]byte, 64),
 		done:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
@@ -74,8 +81,8 @@ func NewConn(ctx context.Context, rwc io.ReadWriteCloser, uid string) (*Conn, er
 	c.Version = v
 	go c.reader(br)
 	go c.writer()
-	r, err := c.rpc(ctx, &Msg{Type: Thello, Version: v, Uid: uid})
-	if err != nil {
+	var r Msg
+	if err := c.rpc(ctx, &Msg{Type: Thello, Version: v, Uid: uid}, &r); err != nil {
 		c.fail(err)
 		return nil, fmt.Errorf("venti: hello: %w", err)
 	}
@@ -89,7 +96,7 @@ func (c *Conn) writer() {
 	defer close(c.writerDone)
 	bw := bufio.NewWriterSize(c.rwc, 64<<10)
 	for {
-		var b []byte
+		var b *[]byte
 		select {
 		case b = <-c.out:
 		case <-c.done:
@@ -99,7 +106,7 @@ func (c *Conn) writer() {
 			bw.Flush()
 			return
 		}
-		_, err := bw.Write(b)
+		_, err := bw.Write(*b)
 		putBuf(b)
 		if err != nil {
 			c.fail(err)
@@ -119,31 +126,70 @@ func (c *Conn) writer() {
 	}
 }
 
-// reader delivers replies to the goroutines waiting for them.
+// reader delivers replies to the goroutines waiting for them, decoding
+// each into its call. An Rread's data gets memory of its own, which goes
+// to the caller; other replies are read into one buffer, reused (what
+// is kept of them, a score or a string, is copied out).
 func (c *Conn) reader(br *bufio.Reader) {
+	small := make([]byte, 256)
+	hungUp := func(err error) {
+		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = ErrHungUp
+		}
+		c.fail(err)
+	}
 	for {
-		m, err := ReadMsg(br)
+		hdr, err := br.Peek(2) // size[2]
 		if err != nil {
-			if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-				err = ErrHungUp
+			hungUp(err)
+			return
+		}
+		n := int(binary.BigEndian.Uint16(hdr))
+		rread := false
+		if n > 0 {
+			if hdr, err = br.Peek(3); err != nil { // size[2] type[1]
+				hungUp(err)
+				return
 			}
+			rread = MsgType(hdr[2]) == Rread
+		}
+		var body []byte
+		if rread {
+			body = make([]byte, n)
+		} else {
+			if cap(small) < n {
+				small = make([]byte, n)
+			}
+			body = small[:n]
+		}
+		br.Discard(2)
+		if _, err := io.ReadFull(br, body); err != nil {
+			hungUp(err)
+			return
+		}
+		if n < 2 {
+			c.fail(ProtocolError("short message"))
+			return
+		}
+		if t := MsgType(body[0]); t&1 == 0 { // replies have odd types
+			c.fail(ProtocolError(fmt.Sprintf("server sent %v", t)))
+			return
+		}
+		tag := body[1]
+		c.mu.Lock()
+		cl := c.pending[tag]
+		c.pending[tag] = nil
+		c.mu.Unlock()
+		if cl == nil {
+			c.fail(ProtocolError(fmt.Sprintf("reply with unexpected tag %d", tag)))
+			return
+		}
+		if err := cl.m.unmarshal(body); err != nil {
 			c.fail(err)
 			return
 		}
-		if m.Type&1 == 0 { // replies have odd types
-			c.fail(ProtocolError(fmt.Sprintf("server sent %v", m.Type)))
-			return
-		}
-		c.mu.Lock()
-		cl := c.pending[m.Tag]
-		c.pending[m.Tag] = nil
-		c.mu.Unlock()
-		if cl == nil {
-			c.fail(ProtocolError(fmt.Sprintf("reply with unexpected tag %d", m.Tag)))
-			return
-		}
-		cl.reply <- m
-		c.tags <- m.Tag
+		cl.done <- struct{}{}
+		c.tags <- tag
 	}
 }
 
@@ -166,9 +212,18 @@ func (c *Conn) failure() error {
 	return c.err
 }
 
-// rpc sends t and waits for its reply. An Rerror comes back as an error
-// carrying the server's text.
-func (c *Conn) rpc(ctx context.Context, t *Msg) (*Msg, error) {
+// rpc sends t and waits for its reply, which it puts in r. An Rerror
+// comes back as an error carrying the server's text.
+func (c *Conn) rpc(ctx context.Context, t, r *Msg) error {
+	cl, err := c.start(ctx, t)
+	if err != nil {
+		return err
+	}
+	return c.finish(ctx, cl, t.Type, r)
+}
+
+// start sends t and returns the call that receives its reply.
+func (c *Conn) start(ctx context.Context, t *Msg) (*call, error) {
 	var tag uint8
 	select {
 	case tag = <-c.tags:
@@ -178,13 +233,15 @@ func (c *Conn) rpc(ctx context.Context, t *Msg) (*Msg, error) {
 		return nil, ctx.Err()
 	}
 	t.Tag = tag
-	b, err := t.Marshal(getBuf())
+	b := getBuf()
+	out, err := t.Marshal(*b)
 	if err != nil {
 		putBuf(b)
 		c.tags <- tag
 		return nil, err
 	}
-	cl := &call{reply: make(chan *Msg, 1)}
+	*b = out
+	cl := callPool.Get().(*call)
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
@@ -207,21 +264,29 @@ func (c *Conn) rpc(ctx context.Context, t *Msg) (*Msg, error) {
 		c.mu.Unlock()
 		return nil, ctx.Err()
 	}
+	return cl, nil
+}
+
+// finish waits for the reply to a request of type t and puts it in r.
+func (c *Conn) finish(ctx context.Context, cl *call, t MsgType, r *Msg) error {
 	select {
-	case r := <-cl.reply:
+	case <-cl.done:
+		*r = cl.m
+		cl.m = Msg{}
+		callPool.Put(cl)
 		if r.Type == Rerror {
-			return nil, ServerError(r.Error)
+			return ServerError(r.Error)
 		}
-		if r.Type != t.Type+1 {
-			err := ProtocolError(fmt.Sprintf("%v answered with %v", t.Type, r.Type))
+		if r.Type != t+1 {
+			err := ProtocolError(fmt.Sprintf("%v answered with %v", t, r.Type))
 			c.fail(err)
-			return nil, err
+			return err
 		}
-		return r, nil
+		return nil
 	case <-c.done:
-		return nil, c.failure()
+		return c.failure()
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 }
 
@@ -232,8 +297,8 @@ func (e ServerError) Error() string { return string(e) }
 
 // Ping checks that the server answers.
 func (c *Conn) Ping(ctx context.Context) error {
-	_, err := c.rpc(ctx, &Msg{Type: Tping})
-	return err
+	var r Msg
+	return c.rpc(ctx, &Msg{Type: Tping}, &r)
 }
 
 // Read reads the block with the given score and type, which may be at
@@ -247,8 +312,8 @@ func (c *Conn) Read(ctx context.Context, score Score, t Type, max int) ([]byte, 
 	if max <= 0 || max > MaxLumpSize {
 		max = MaxLumpSize
 	}
-	r, err := c.rpc(ctx, &Msg{Type: Tread, Score: score, BlockType: t, Count: uint16(max)})
-	if err != nil {
+	var r Msg
+	if err := c.rpc(ctx, &Msg{Type: Tread, Score: score, BlockType: t, Count: uint16(max)}, &r); err != nil {
 		return nil, err
 	}
 	if len(r.Data) > max {
@@ -262,14 +327,18 @@ func (c *Conn) Read(ctx context.Context, score Score, t Type, max int) ([]byte, 
 
 // Write stores data as a block of type t and returns its score. An empty
 // block is not sent: its score is ZeroScore. The server's answer is
-// checked against the score computed here.
+// checked against the score computed here, while the request travels.
 func (c *Conn) Write(ctx context.Context, t Type, data []byte) (Score, error) {
-	score := Fingerprint(data)
 	if len(data) == 0 {
-		return score, nil
+		return ZeroScore, nil
 	}
-	r, err := c.rpc(ctx, &Msg{Type: Twrite, BlockType: t, Data: data})
+	cl, err := c.start(ctx, &Msg{Type: Twrite, BlockType: t, Data: data})
 	if err != nil {
+		return Score{}, err
+	}
+	score := Fingerprint(data)
+	var r Msg
+	if err := c.finish(ctx, cl, Twrite, &r); err != nil {
 		return Score{}, err
 	}
 	if r.Score != score {
@@ -281,8 +350,8 @@ func (c *Conn) Write(ctx context.Context, t Type, data []byte) (Score, error) {
 // Sync waits until the server has written every block it acknowledged
 // before the sync to permanent storage.
 func (c *Conn) Sync(ctx context.Context) error {
-	_, err := c.rpc(ctx, &Msg{Type: Tsync})
-	return err
+	var r Msg
+	return c.rpc(ctx, &Msg{Type: Tsync}, &r)
 }
 
 // Close says goodbye and closes the connection. Requests still waiting
@@ -294,7 +363,7 @@ func (c *Conn) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 	send:
-		for _, m := range [][]byte{b, nil} {
+		for _, m := range []*[]byte{&b, nil} {
 			select {
 			case c.out <- m:
 			case <-c.done:

@@ -167,14 +167,23 @@ func appendString(b []byte, s string) ([]byte, error) {
 // UnmarshalMsg decodes one message body (without its size[2] prefix).
 // Data in the result aliases b.
 func UnmarshalMsg(b []byte) (*Msg, error) {
-	if len(b) < 2 {
-		return nil, ProtocolError("short message")
+	m := new(Msg)
+	if err := m.unmarshal(b); err != nil {
+		return nil, err
 	}
-	m := &Msg{Type: MsgType(b[0]), Tag: b[1]}
+	return m, nil
+}
+
+// unmarshal is UnmarshalMsg into m, all of whose fields it sets.
+func (m *Msg) unmarshal(b []byte) error {
+	if len(b) < 2 {
+		return ProtocolError("short message")
+	}
+	*m = Msg{Type: MsgType(b[0]), Tag: b[1]}
 	d := decoder{b: b[2:]}
 	switch m.Type {
 	default:
-		return nil, ProtocolError(fmt.Sprintf("unknown message type %d", b[0]))
+		return ProtocolError(fmt.Sprintf("unknown message type %d", b[0]))
 	case Tping, Rping, Tgoodbye, Tsync, Rsync:
 	case Rerror:
 		m.Error = d.string()
@@ -203,12 +212,12 @@ func UnmarshalMsg(b []byte) (*Msg, error) {
 		copy(m.Score[:], d.bytes(ScoreSize))
 	}
 	if d.err != nil {
-		return nil, d.err
+		return d.err
 	}
 	if len(d.b) != 0 {
-		return nil, ProtocolError(fmt.Sprintf("%v: %d bytes left over", m.Type, len(d.b)))
+		return ProtocolError(fmt.Sprintf("%v: %d bytes left over", m.Type, len(d.b)))
 	}
-	return m, nil
+	return nil
 }
 
 // decoder consumes a message body, remembering the first error so that
@@ -271,17 +280,25 @@ func (d *decoder) blockType() Type {
 // ReadMsg reads one framed message from r. It returns io.EOF only when r
 // ends cleanly between messages.
 func ReadMsg(r io.Reader) (*Msg, error) {
-	return readMsgInto(r, nil)
-}
-
-// readMsgInto reads a message into buf's storage when it is large
-// enough, else into new memory.
-func readMsgInto(r io.Reader, buf []byte) (*Msg, error) {
-	var size [2]byte
-	if _, err := io.ReadFull(r, size[:]); err != nil {
+	b, err := readFrame(r, nil)
+	if err != nil {
 		return nil, err
 	}
-	n := int(binary.BigEndian.Uint16(size[:]))
+	return UnmarshalMsg(b)
+}
+
+// readFrame reads one framed message and returns its body, in buf's
+// storage when it is large enough, else in new memory. It returns io.EOF
+// only when r ends cleanly between messages.
+func readFrame(r io.Reader, buf []byte) ([]byte, error) {
+	if cap(buf) < 2 {
+		buf = make([]byte, 2)
+	}
+	size := buf[:2] // not a local array, which would escape to the heap
+	if _, err := io.ReadFull(r, size); err != nil {
+		return nil, err
+	}
+	n := int(binary.BigEndian.Uint16(size))
 	if cap(buf) >= n {
 		buf = buf[:n]
 	} else {
@@ -293,7 +310,7 @@ func readMsgInto(r io.Reader, buf []byte) (*Msg, error) {
 		}
 		return nil, err
 	}
-	return UnmarshalMsg(buf)
+	return buf, nil
 }
 
 // WriteMsg writes one framed message to w.

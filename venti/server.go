@@ -12,7 +12,8 @@ import (
 )
 
 // A Handler stores and retrieves blocks for a Server. Its methods are
-// called concurrently, from one goroutine per outstanding request.
+// called concurrently, for up to MaxRequests outstanding requests of a
+// connection at once.
 type Handler interface {
 	// Read returns the block with the given score and type. count is the
 	// largest block the client accepts.
@@ -152,9 +153,19 @@ func (s *Server) ServeConn(ctx context.Context, rwc io.ReadWriteCloser) error {
 	}
 	sc := &serverConn{
 		srv:     s,
-		replies: make(chan []byte, 64),
+		replies: make(chan *[]byte, 64),
 		bw:      bufio.NewWriterSize(rwc, 64<<10),
+		work:    make(chan *request),
+		quit:    make(chan struct{}),
+		writes:  make(map[uint64]struct{}),
 	}
+	sc.cond.L = &sc.mu
+	// A sync waiting for earlier writes gives up when the session ends.
+	context.AfterFunc(ctx, func() {
+		sc.mu.Lock()
+		sc.cond.Broadcast()
+		sc.mu.Unlock()
+	})
 	writerDone := make(chan error, 1)
 	go func() { writerDone <- sc.writer(ctx) }()
 
@@ -162,6 +173,7 @@ func (s *Server) ServeConn(ctx context.Context, rwc io.ReadWriteCloser) error {
 	// Let the requests in flight finish and their replies go out, unless
 	// the connection is already broken.
 	sc.inflight.Wait()
+	close(sc.quit)
 	close(sc.replies)
 	if werr := <-writerDone; err == nil {
 		err = werr
@@ -171,15 +183,47 @@ func (s *Server) ServeConn(ctx context.Context, rwc io.ReadWriteCloser) error {
 
 type serverConn struct {
 	srv      *Server
-	replies  chan []byte
+	replies  chan *[]byte
 	bw       *bufio.Writer
 	inflight sync.WaitGroup
 
-	mu     sync.Mutex
-	writes map[*pendingWrite]bool // Twrites being handled, for Tsync
+	// Requests are handled by workers, started as needed up to
+	// MaxRequests and kept for the session: a goroutine started for each
+	// request would grow its stack anew every time.
+	work    chan *request // to an idle worker
+	quit    chan struct{} // closed when the session ends: workers return
+	workers int           // started; only readLoop counts them
+
+	// A Tsync answers for the Twrites that came before it: writes are
+	// numbered in order of arrival, and a sync waits until none numbered
+	// below the next number at its arrival is still being handled.
+	mu      sync.Mutex
+	cond    sync.Cond           // broadcast when a write ends while syncs wait
+	nextSeq uint64              // the number of the next Twrite
+	writes  map[uint64]struct{} // the numbers of the Twrites being handled
+	syncs   int                 // Tsyncs waiting for writes
 }
 
-type pendingWrite struct{ done chan struct{} }
+// A request is a Tread, Twrite or Tsync being handled. Requests are
+// recycled, as are the buffers their data arrive in.
+type request struct {
+	m   Msg
+	buf *[]byte // holds m.Data
+	seq uint64  // Twrite: its number; Tsync: the number of the next Twrite
+}
+
+var requestPool = sync.Pool{New: func() any { return new(request) }}
+
+// writesBefore reports whether a Twrite numbered below seq is being
+// handled; sc.mu is held.
+func (sc *serverConn) writesBefore(seq uint64) bool {
+	for n := range sc.writes {
+		if n < seq {
+			return true
+		}
+	}
+	return false
+}
 
 func (sc *serverConn) writer(ctx context.Context) error {
 	var err error
@@ -188,7 +232,7 @@ func (sc *serverConn) writer(ctx context.Context) error {
 			putBuf(b)
 			continue // drain so that handlers never block
 		}
-		_, err = sc.bw.Write(b)
+		_, err = sc.bw.Write(*b)
 		putBuf(b)
 		if err == nil && len(sc.replies) == 0 {
 			runtime.Gosched() // gather replies about to be queued
@@ -201,12 +245,14 @@ func (sc *serverConn) writer(ctx context.Context) error {
 }
 
 func (sc *serverConn) reply(m *Msg) {
-	b, err := m.Marshal(getBuf())
+	b := getBuf()
+	out, err := m.Marshal(*b)
 	if err != nil {
-		b, _ = (&Msg{Type: Rerror, Tag: m.Tag, Error: err.Error()}).Marshal(b[:0])
+		out, _ = (&Msg{Type: Rerror, Tag: m.Tag, Error: err.Error()}).Marshal(out[:0])
 	}
+	*b = out
 	if sc.srv.Debug {
-		sc.srv.logf("venti: -> %v", m)
+		sc.srv.logf("venti: -> %s", m.String())
 	}
 	sc.replies <- b
 }
@@ -219,7 +265,9 @@ func (sc *serverConn) readLoop(ctx context.Context, br *bufio.Reader) error {
 	sem := make(chan struct{}, max)
 	hello := false
 	for {
-		m, buf, err := readMsgBuf(br)
+		req := requestPool.Get().(*request)
+		m := &req.m
+		buf, err := readMsgBuf(br, m)
 		if err != nil {
 			if err == io.EOF || ctx.Err() != nil {
 				return nil
@@ -227,7 +275,7 @@ func (sc *serverConn) readLoop(ctx context.Context, br *bufio.Reader) error {
 			return err
 		}
 		if sc.srv.Debug {
-			sc.srv.logf("venti: <- %v", m)
+			sc.srv.logf("venti: <- %s", m.String())
 		}
 		if m.Type != Tread && m.Type != Twrite && m.Type != Tsync {
 			// Handled here, without its buffer: what is used of it
@@ -264,85 +312,122 @@ func (sc *serverConn) readLoop(ctx context.Context, br *bufio.Reader) error {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
+			putBuf(buf)
 			return nil
 		}
-		var pw *pendingWrite
-		var earlier []*pendingWrite
+		req.buf = buf
 		switch m.Type {
 		case Twrite:
-			pw = &pendingWrite{done: make(chan struct{})}
 			sc.mu.Lock()
-			if sc.writes == nil {
-				sc.writes = make(map[*pendingWrite]bool)
-			}
-			sc.writes[pw] = true
+			req.seq = sc.nextSeq
+			sc.nextSeq++
+			sc.writes[req.seq] = struct{}{}
 			sc.mu.Unlock()
 		case Tsync:
-			// A sync answers for the writes that came before it.
 			sc.mu.Lock()
-			for w := range sc.writes {
-				earlier = append(earlier, w)
-			}
+			req.seq = sc.nextSeq
 			sc.mu.Unlock()
 		}
 		sc.inflight.Add(1)
-		go func() {
-			defer sc.inflight.Done()
-			defer func() { <-sem }()
-			r := sc.handle(ctx, m, earlier)
-			putBuf(buf) // the handler is done with m.Data
-			sc.reply(r)
-			if pw != nil {
-				sc.mu.Lock()
-				delete(sc.writes, pw)
-				sc.mu.Unlock()
-				close(pw.done)
+		if sc.workers < max {
+			select {
+			case sc.work <- req:
+			default:
+				sc.workers++
+				go sc.worker(ctx, req, sem)
 			}
-		}()
+			continue
+		}
+		// With every worker started, the one whose request freed the
+		// semaphore slot is about to be idle.
+		sc.work <- req
 	}
 }
 
-// handle runs one request through the Handler and returns the reply.
-func (sc *serverConn) handle(ctx context.Context, m *Msg, earlier []*pendingWrite) (r *Msg) {
+// worker handles req and then whatever readLoop hands it, until the
+// session ends.
+func (sc *serverConn) worker(ctx context.Context, req *request, sem chan struct{}) {
+	for {
+		sc.serve(ctx, req, sem)
+		select {
+		case req = <-sc.work:
+		case <-sc.quit:
+			return
+		}
+	}
+}
+
+// serve handles one request and queues its reply.
+func (sc *serverConn) serve(ctx context.Context, req *request, sem chan struct{}) {
+	var r Msg
+	sc.handle(ctx, req, &r)
+	putBuf(req.buf) // the handler is done with m.Data
+	sc.reply(&r)
+	if req.m.Type == Twrite {
+		sc.mu.Lock()
+		delete(sc.writes, req.seq)
+		if sc.syncs > 0 {
+			sc.cond.Broadcast()
+		}
+		sc.mu.Unlock()
+	}
+	*req = request{}
+	requestPool.Put(req)
+	<-sem
+	sc.inflight.Done()
+}
+
+// handle runs one request through the Handler and sets r to the reply.
+func (sc *serverConn) handle(ctx context.Context, req *request, r *Msg) {
+	m := &req.m
 	h := sc.srv.Handler
 	defer func() {
 		// A handler bug must not take the whole server down with it.
 		if p := recover(); p != nil {
-			sc.srv.logf("venti: panic handling %v: %v", m, p)
-			r = &Msg{Type: Rerror, Tag: m.Tag, Error: "internal error"}
+			sc.srv.logf("venti: panic handling %s: %v", m.String(), p)
+			*r = Msg{Type: Rerror, Tag: m.Tag, Error: "internal error"}
 		}
 	}()
-	fail := func(err error) *Msg { return &Msg{Type: Rerror, Tag: m.Tag, Error: err.Error()} }
+	fail := func(err error) { *r = Msg{Type: Rerror, Tag: m.Tag, Error: err.Error()} }
 	switch m.Type {
 	case Tread:
 		data, err := h.Read(ctx, m.Score, m.BlockType, int(m.Count))
 		if err != nil {
-			return fail(err)
+			fail(err)
+			return
 		}
 		if len(data) > int(m.Count) {
-			return fail(fmt.Errorf("block %v is %d bytes, more than the %d asked for", m.Score, len(data), m.Count))
+			fail(fmt.Errorf("block %v is %d bytes, more than the %d asked for", m.Score, len(data), m.Count))
+			return
 		}
-		return &Msg{Type: Rread, Tag: m.Tag, Data: data}
+		*r = Msg{Type: Rread, Tag: m.Tag, Data: data}
 	case Twrite:
 		if len(m.Data) > MaxLumpSize {
-			return fail(ErrLumpTooLarge)
+			fail(ErrLumpTooLarge)
+			return
 		}
 		score, err := h.Write(ctx, m.BlockType, m.Data)
 		if err != nil {
-			return fail(err)
+			fail(err)
+			return
 		}
-		return &Msg{Type: Rwrite, Tag: m.Tag, Score: score}
+		*r = Msg{Type: Rwrite, Tag: m.Tag, Score: score}
 	default: // Tsync
-		for _, w := range earlier {
-			select {
-			case <-w.done:
-			case <-ctx.Done():
-				return fail(ctx.Err())
-			}
+		sc.mu.Lock()
+		sc.syncs++
+		for sc.writesBefore(req.seq) && ctx.Err() == nil {
+			sc.cond.Wait()
+		}
+		sc.syncs--
+		sc.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			fail(err)
+			return
 		}
 		if err := h.Sync(ctx); err != nil {
-			return fail(err)
+			fail(err)
+			return
 		}
-		return &Msg{Type: Rsync, Tag: m.Tag}
+		*r = Msg{Type: Rsync, Tag: m.Tag}
 	}
 }

@@ -11,63 +11,94 @@ import (
 
 // An arena is one arena of the store, with the state of its clump log.
 // Only the current arena takes writes; the others are read.
+//
+// The log's newest bytes are kept in memory in chunks of about
+// writeBehind bytes. A full chunk is written out (unsynced) in the
+// background by writeOut, and every syncBehind bytes so written are
+// forced to disk in the background too, so that a sync finds little left
+// to do; a flush writes the rest, with the directory and the trailer.
 type arena struct {
 	*vtdisk.Arena
 	part  *part
 	base  uint64 // the arena's start in the index address space
 	index int    // position in the index map
 
-	// flushMu serializes flushes (and sealing) of this arena.
+	// flushMu serializes writes of the log to the partition: flushes,
+	// sealing, and each chunk written out.
 	flushMu sync.Mutex
 
 	// mu guards the fields below; readers take it to find clumps still
 	// in memory.
 	mu       sync.Mutex
+	cond     sync.Cond          // on mu: broadcast when a chunk is written out or a background sync ends
 	tail     vtdisk.ArenaTail   // the trailer as it will next be written
 	onDisk   uint64             // log bytes written to the partition
-	inflight []byte             // log bytes being written by a flush, from onDisk
-	buf      []byte             // log bytes appended since, from onDisk+len(inflight)
+	synced   uint64             // log bytes forced to disk by a flush
+	chunks   [][]byte           // full log chunks not yet written, from onDisk
+	buf      []byte             // the chunk taking appends, after chunks
+	writing  bool               // writeOut is running
+	free     [][]byte           // written-out chunks to reuse
+	unsynced int                // bytes written out since the last background sync began
+	syncing  bool               // a background sync is running
+	syncErr  error              // why a background sync failed: what it covered may be lost
 	infos    []vtdisk.ClumpInfo // directory entries not yet on disk, from dirDone
 	dirDone  uint32             // clumps whose directory entries are on disk
 	written  vtdisk.ArenaTail   // the trailer last written
-	behind   bool               // a write-behind of buf is under way
-	spare    []byte             // a written-out buffer to reuse for buf
 }
 
 var errArenaFull = errors.New("arena full")
 
-// writeBehind is how much of the log is kept in memory before it is
-// written out, unsynced, in the background: a sync then has little left
-// to write, and the buffer never grows large.
-const writeBehind = 1 << 20
+const (
+	// writeBehind is the size of a chunk of the log in memory: a full
+	// one is written out in the background, so that a sync has little
+	// left to write and memory stays bounded.
+	writeBehind = 1 << 20
+	// chunkCap is a chunk's capacity: the clump that fills it always
+	// fits, and so do the 4 zero bytes a flush writes after the log.
+	chunkCap = writeBehind + vtdisk.ClumpSize + venti.MaxLumpSize + 4
+	// maxChunks is how many full chunks may wait to be written before
+	// writers wait for the disk (see throttle).
+	maxChunks = 4
+	// syncBehind is how many bytes writeOut writes before it forces
+	// them to disk, in the background: left to the system, a long run of
+	// writes would all wait for the next sync.
+	syncBehind = 8 << 20
+)
 
 // appendClump adds a clump to the log in memory and returns its arena
-// address. It fails with errArenaFull when the clump does not fit.
-func (a *arena) appendClump(c *vtdisk.Clump, stored []byte) (uint64, error) {
+// address, and whether the writer should throttle. It fails with
+// errArenaFull when the clump does not fit.
+func (a *arena) appendClump(c *vtdisk.Clump, stored []byte) (aa uint64, backlog bool, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st := &a.tail.Mem
 	if !a.CanAppend(*st, len(stored)) {
-		return 0, errArenaFull
+		return 0, false, errArenaFull
 	}
-	aa := st.Used
-	var hdr [vtdisk.ClumpSize]byte
-	if err := c.Pack(hdr[:], a.ClumpMagic()); err != nil {
-		return 0, err
-	}
+	aa = st.Used
 	if a.buf == nil {
-		// Reusing the last buffer written out spares the page faults
-		// of fresh memory on every megabyte.
-		a.buf, a.spare = a.spare, nil
-		if a.buf == nil {
-			a.buf = make([]byte, 0, writeBehind+vtdisk.ClumpSize+venti.MaxLumpSize)
+		// Reusing chunks written out spares the page faults of fresh
+		// memory on every megabyte.
+		if n := len(a.free); n > 0 {
+			a.buf, a.free = a.free[n-1][:0], a.free[:n-1]
+		} else {
+			a.buf = make([]byte, 0, chunkCap)
 		}
 	}
-	a.buf = append(a.buf, hdr[:]...)
-	a.buf = append(a.buf, stored...)
-	if len(a.buf) >= writeBehind && !a.behind {
-		a.behind = true
-		go a.writeOut()
+	n := len(a.buf)
+	a.buf = a.buf[:n+vtdisk.ClumpSize+len(stored)]
+	if err := c.Pack(a.buf[n:], a.ClumpMagic()); err != nil {
+		a.buf = a.buf[:n]
+		return 0, false, err
+	}
+	copy(a.buf[n+vtdisk.ClumpSize:], stored)
+	if len(a.buf) >= writeBehind {
+		a.chunks = append(a.chunks, a.buf)
+		a.buf = nil
+		if !a.writing {
+			a.writing = true
+			go a.writeOut()
+		}
 	}
 	a.infos = append(a.infos, c.ClumpInfo)
 	st.Clumps++
@@ -80,7 +111,17 @@ func (a *arena) appendClump(c *vtdisk.Clump, stored []byte) (uint64, error) {
 		a.tail.CTime = c.Time
 	}
 	a.tail.WTime = c.Time
-	return aa, nil
+	return aa, len(a.chunks) > maxChunks, nil
+}
+
+// throttle waits while more full chunks wait to be written than
+// maxChunks, so that writes faster than the disk do not fill memory.
+func (a *arena) throttle() {
+	a.mu.Lock()
+	for len(a.chunks) > maxChunks && a.writing {
+		a.cond.Wait()
+	}
+	a.mu.Unlock()
 }
 
 // memClump returns a copy of the header and stored bytes of the clump at
@@ -93,12 +134,18 @@ func (a *arena) memClump(aa uint64) (*vtdisk.Clump, []byte, bool, error) {
 	}
 	off := aa - a.onDisk
 	var p []byte
-	if off < uint64(len(a.inflight)) {
-		p = a.inflight[off:]
-	} else if off -= uint64(len(a.inflight)); off < uint64(len(a.buf)) {
+	for _, c := range a.chunks {
+		if off < uint64(len(c)) {
+			p = c[off:]
+			break
+		}
+		off -= uint64(len(c))
+	}
+	if p == nil {
+		if off >= uint64(len(a.buf)) {
+			return nil, nil, true, fmt.Errorf("arena %s: clump at %#x: past the end of the log", a.Name(), aa)
+		}
 		p = a.buf[off:]
-	} else {
-		return nil, nil, true, fmt.Errorf("arena %s: clump at %#x: past the end of the log", a.Name(), aa)
 	}
 	var c vtdisk.Clump
 	if err := c.Unpack(p, a.ClumpMagic()); err != nil {
@@ -165,37 +212,73 @@ func (a *arena) clumpNumberBound() uint32 {
 	return a.tail.Mem.Clumps
 }
 
-// writeOut writes the log bytes held in memory to the partition, without
-// forcing them to disk or touching the directory or trailer: until a
-// flush writes a trailer that claims them they are invisible to readers
-// of the disk, so this changes nothing a crash could see.
-func (a *arena) writeOut() error {
-	a.flushMu.Lock()
-	defer a.flushMu.Unlock()
-	a.mu.Lock()
-	a.behind = false
-	a.inflight, a.buf = a.buf, nil
-	start, data := a.onDisk, a.inflight
-	a.mu.Unlock()
-	if len(data) == 0 {
-		return nil
+// writeOut writes the full chunks of the log to the partition, oldest
+// first, without touching the directory or trailer: until a flush writes
+// a trailer that claims them they are invisible to readers of the disk,
+// so this changes nothing a crash could see. A chunk leaves memory only
+// once written; after a failed write it stays for the next flush, which
+// reports the error.
+func (a *arena) writeOut() {
+	for {
+		a.flushMu.Lock()
+		a.mu.Lock()
+		if len(a.chunks) == 0 {
+			a.writing = false
+			a.cond.Broadcast()
+			a.mu.Unlock()
+			a.flushMu.Unlock()
+			return
+		}
+		c, start := a.chunks[0], a.onDisk
+		a.mu.Unlock()
+		_, err := a.part.WriteAt(c, a.DataOffset()+int64(start))
+		a.mu.Lock()
+		if err != nil {
+			a.writing = false
+			a.cond.Broadcast()
+			a.mu.Unlock()
+			a.flushMu.Unlock()
+			return
+		}
+		a.onDisk += uint64(len(c))
+		a.dropChunks(1)
+		a.unsynced += len(c)
+		if a.unsynced >= syncBehind && !a.syncing {
+			a.unsynced = 0
+			a.syncing = true
+			go a.syncOut()
+		}
+		a.cond.Broadcast()
+		a.mu.Unlock()
+		a.flushMu.Unlock()
 	}
-	if _, err := a.part.WriteAt(data, a.DataOffset()+int64(start)); err != nil {
-		return a.flushFailed(fmt.Errorf("arena %s: writing clumps: %w", a.Name(), err))
-	}
-	a.mu.Lock()
-	a.onDisk += uint64(len(data))
-	a.inflight = nil
-	a.recycle(data)
-	a.mu.Unlock()
-	return nil
 }
 
-// recycle keeps a written-out buffer for the next one; a.mu is held.
-func (a *arena) recycle(b []byte) {
-	if cap(b) >= writeBehind {
-		a.spare = b[:0]
+// syncOut forces what writeOut wrote to disk. Its chunks are gone from
+// memory, so if that fails they may be lost: the error stays, and every
+// later flush fails with it, so that no trailer ever claims them.
+func (a *arena) syncOut() {
+	err := a.part.Sync()
+	a.mu.Lock()
+	a.syncing = false
+	if err != nil && a.syncErr == nil {
+		a.syncErr = fmt.Errorf("arena %s: forcing the log to disk: %w", a.Name(), err)
 	}
+	a.cond.Broadcast()
+	a.mu.Unlock()
+}
+
+// dropChunks forgets the first n chunks, which are on the partition,
+// keeping a few for reuse; a.mu is held.
+func (a *arena) dropChunks(n int) {
+	for _, c := range a.chunks[:n] {
+		if len(a.free) < maxChunks+2 && cap(c) == chunkCap {
+			a.free = append(a.free, c[:0])
+		}
+	}
+	k := copy(a.chunks, a.chunks[n:])
+	clear(a.chunks[k:])
+	a.chunks = a.chunks[:k]
 }
 
 // flush writes what the log holds in memory, then its directory
@@ -207,9 +290,16 @@ func (a *arena) flush(disk *vtdisk.TailStats) error {
 	defer a.flushMu.Unlock()
 
 	a.mu.Lock()
-	a.inflight, a.buf = a.buf, nil
+	if err := a.syncErr; err != nil {
+		a.mu.Unlock()
+		return err
+	}
+	if len(a.buf) > 0 {
+		a.chunks = append(a.chunks, a.buf)
+		a.buf = nil
+	}
+	chunks := append([][]byte(nil), a.chunks...)
 	start := a.onDisk
-	data := a.inflight
 	infos := a.infos
 	first := a.dirDone
 	if disk != nil && !a.tail.Disk.Sealed && disk.Clumps > a.tail.Disk.Clumps {
@@ -220,72 +310,89 @@ func (a *arena) flush(disk *vtdisk.TailStats) error {
 	tail := a.tail
 	a.mu.Unlock()
 
-	if len(data) == 0 && len(infos) == 0 && tail == a.written {
+	if len(chunks) == 0 && len(infos) == 0 && tail == a.written {
 		return nil
 	}
 	where := "arena " + a.Name()
 	// Four zero bytes after the last clump end the log for readers that
-	// walk it, whatever the partition held there.
-	out := append(data[:len(data):len(data)], 0, 0, 0, 0)
-	if _, err := a.part.WriteAt(out, a.DataOffset()+int64(start)); err != nil {
-		return a.flushFailed(fmt.Errorf("%s: writing clumps: %w", where, err))
+	// walk it, whatever the partition held there. A chunk has room for
+	// them past its end, where nothing else writes: so they go out with
+	// the last one.
+	var zero [4]byte
+	off := a.DataOffset() + int64(start)
+	marked := false
+	for i, c := range chunks {
+		if i == len(chunks)-1 && cap(c)-len(c) >= len(zero) {
+			c = append(c, zero[:]...)
+			marked = true
+		}
+		if _, err := a.part.WriteAt(c, off); err != nil {
+			return fmt.Errorf("%s: writing clumps: %w", where, err)
+		}
+		off += int64(len(c))
+	}
+	if !marked {
+		if _, err := a.part.WriteAt(zero[:], off); err != nil {
+			return fmt.Errorf("%s: writing clumps: %w", where, err)
+		}
 	}
 	if err := a.writeDir(first, infos); err != nil {
-		return a.flushFailed(err)
+		return err
 	}
 	if err := a.part.Sync(); err != nil {
-		return a.flushFailed(fmt.Errorf("%s: sync: %w", where, err))
+		return fmt.Errorf("%s: sync: %w", where, err)
+	}
+	// A background sync may have met, and so taken from us, an error
+	// about what it covered: wait for it and look.
+	a.mu.Lock()
+	for a.syncing {
+		a.cond.Wait()
+	}
+	err := a.syncErr
+	a.mu.Unlock()
+	if err != nil {
+		return err
 	}
 	if err := a.writeTail(&tail); err != nil {
-		return a.flushFailed(err)
+		return err
 	}
 
 	a.mu.Lock()
 	a.written = tail
-	a.onDisk += uint64(len(data))
-	a.inflight = nil
-	a.recycle(data)
+	for _, c := range chunks {
+		a.onDisk += uint64(len(c))
+	}
+	a.synced = a.onDisk
+	a.dropChunks(len(chunks))
+	a.cond.Broadcast()
 	a.infos = a.infos[len(infos):]
 	a.dirDone += uint32(len(infos))
 	a.mu.Unlock()
 	return nil
 }
 
-// flushFailed puts the data of a failed flush back in front of the
-// buffer, so that nothing acknowledged is forgotten and a later flush
-// tries again.
-func (a *arena) flushFailed(err error) error {
-	a.mu.Lock()
-	a.buf = append(a.inflight, a.buf...)
-	a.inflight = nil
-	a.mu.Unlock()
-	return err
-}
-
-// writeDir writes directory entries for clumps first.. (read-modify-write
-// of each directory block touched).
+// writeDir writes directory entries for clumps first.. . The directory
+// grows down from the end of the arena, so the blocks it touches are one
+// run of the partition: read (to keep what they hold besides), changed
+// and written back whole.
 func (a *arena) writeDir(first uint32, infos []vtdisk.ClumpInfo) error {
+	if len(infos) == 0 {
+		return nil
+	}
 	per := a.ClumpsPerBlock()
 	bs := int64(a.BlockSize)
-	block := make([]byte, bs)
-	for len(infos) > 0 {
-		n := int(per - first%per)
-		if n > len(infos) {
-			n = len(infos)
-		}
-		off := a.ClumpInfoOffset(first)
-		blockOff := off - (off-a.DataOffset())%bs
-		if _, err := a.part.ReadAt(block, blockOff); err != nil {
-			return fmt.Errorf("arena %s: reading directory block at %#x: %w", a.Name(), blockOff, err)
-		}
-		for i := 0; i < n; i++ {
-			infos[i].Pack(block[off-blockOff+int64(i)*vtdisk.ClumpInfoSize:])
-		}
-		if _, err := a.part.WriteAt(block, blockOff); err != nil {
-			return fmt.Errorf("arena %s: writing directory block at %#x: %w", a.Name(), blockOff, err)
-		}
-		first += uint32(n)
-		infos = infos[n:]
+	last := first + uint32(len(infos)) - 1
+	hi := a.ClumpInfoOffset(first-first%per) + bs // the end of the first entry's block
+	lo := a.ClumpInfoOffset(last - last%per)      // the start of the last entry's block
+	run := make([]byte, hi-lo)
+	if _, err := a.part.ReadAt(run, lo); err != nil {
+		return fmt.Errorf("arena %s: reading directory blocks at %#x: %w", a.Name(), lo, err)
+	}
+	for i := range infos {
+		infos[i].Pack(run[a.ClumpInfoOffset(first+uint32(i))-lo:])
+	}
+	if _, err := a.part.WriteAt(run, lo); err != nil {
+		return fmt.Errorf("arena %s: writing directory blocks at %#x: %w", a.Name(), lo, err)
 	}
 	return nil
 }
@@ -332,6 +439,9 @@ func (a *arena) seal() error {
 	}
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
+	a.mu.Lock()
+	a.free = nil // no more appends
+	a.mu.Unlock()
 	score, err := a.SealScore()
 	if err != nil {
 		return err

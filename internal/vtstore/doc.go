@@ -4,13 +4,22 @@
 //
 // # Data path
 //
-// A write hashes and compresses the block outside any lock, then checks
-// whether the block exists (recent writes, bloom filter, index bucket).
-// A new block is appended, under the store's lock, to the write buffer
-// of the current arena; its index entry joins the pending entries, which
-// lookups consult before the index. A read finds the block's address
-// (lump cache, pending entries, index bucket), reads the clump from the
-// write buffer or the arena and checks its score.
+// A write hashes the block outside any lock, then checks whether the
+// block exists (recent writes, bloom filter, index bucket). A new block
+// is compressed, still outside any lock, unless a quick probe finds it
+// incompressible (whack.Hopeless), in which case it is stored raw as the
+// C venti stores blocks that do not compress. It is then appended, under
+// the store's lock, to the write buffer of the current arena; its index
+// entry joins the pending entries, which lookups consult before the
+// index. A read finds the block's address (lump cache, pending entries,
+// index bucket), reads the clump from the write buffer or the arena and
+// checks its score.
+//
+// The write buffer is a queue of chunks of about a megabyte. A full
+// chunk is written to the partition in the background, and every few
+// megabytes so written are forced to disk in the background too, so that
+// a Sync after a long run of writes has little left to wait for. Writers
+// wait when more chunks are queued than the disk keeps up with.
 //
 // # Durability and the disk's invariants
 //
@@ -22,6 +31,10 @@
 //     memory statistics (clump count, bytes used) claim them, and forces
 //     that. A trailer never claims a clump that is not on disk; clumps
 //     beyond the trailer's count were never acknowledged by a sync.
+//     Chunks written out in the background change nothing a crash can
+//     see, as no trailer claims them yet. Once written they leave
+//     memory, so if forcing them to disk fails they may be lost: every
+//     later Sync of that arena then fails, and no trailer claims them.
 //  2. Index entries are written to their buckets only for clumps already
 //     on disk, and the trailer's disk statistics, which say how much of
 //     the log the index covers, are raised only after the buckets (and

@@ -24,8 +24,9 @@ type file struct {
 	f    *os.File
 	refs int
 	// fault, when set (by tests), is asked before every write and sync
-	// and may fail it, as a full or failing disk would.
-	fault func() error
+	// (op is "write" or "sync") and may fail it, as a full or failing
+	// disk would.
+	fault func(op string) error
 }
 
 type files struct {
@@ -96,7 +97,7 @@ func (p *part) ReadAt(b []byte, off int64) (int, error) {
 
 func (p *part) WriteAt(b []byte, off int64) (int, error) {
 	if p.f.fault != nil {
-		if err := p.f.fault(); err != nil {
+		if err := p.f.fault("write"); err != nil {
 			return 0, err
 		}
 	}
@@ -109,7 +110,7 @@ func (p *part) WriteAt(b []byte, off int64) (int, error) {
 // Sync forces the partition's writes to disk.
 func (p *part) Sync() error {
 	if p.f.fault != nil {
-		if err := p.f.fault(); err != nil {
+		if err := p.f.fault("sync"); err != nil {
 			return err
 		}
 	}

@@ -46,8 +46,8 @@ type Store struct {
 
 	// mu guards cur and pending.
 	mu      sync.Mutex
-	cur     int                    // the arena taking writes; len(arenas) when all are full
-	pending map[key]*vtdisk.IEntry // entries not yet in their buckets
+	cur     int                   // the arena taking writes; len(arenas) when all are full
+	pending map[key]vtdisk.IEntry // entries not yet in their buckets
 
 	indexMu  sync.Mutex // serializes index flushes
 	flushing atomic.Bool
@@ -82,11 +82,14 @@ func Open(cfg *vtdisk.Config, opt Options) (*Store, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Store{opt: opt, pending: make(map[key]*vtdisk.IEntry)}
+	// The index cache gets half of icmem; pending entries the rest,
+	// made room for at once: growing the map would copy it, with the
+	// store's lock held.
+	n := int(opt.IndexCache / 2 / entryMemory)
+	s := &Store{opt: opt, pending: make(map[key]vtdisk.IEntry, n)}
 	s.files.ro = opt.ReadOnly
 	s.cache = newLumpCache(opt.LumpCache)
-	// The index cache gets half of icmem; pending entries the rest.
-	s.icache = newICache(int(opt.IndexCache / 2 / entryMemory))
+	s.icache = newICache(n)
 	if err := s.open(cfg); err != nil {
 		s.files.closeAll()
 		return nil, err
@@ -146,7 +149,9 @@ func (s *Store) open(cfg *vtdisk.Config) error {
 			if byName[va.Name()] != nil {
 				return fmt.Errorf("venti: two arenas named %s", va.Name())
 			}
-			byName[va.Name()] = &arena{Arena: va, part: p, tail: va.Tail, written: va.Tail}
+			a := &arena{Arena: va, part: p, tail: va.Tail, written: va.Tail}
+			a.cond.L = &a.mu
+			byName[va.Name()] = a
 		}
 	}
 	for i, m := range ix.Map.Arenas {
@@ -194,7 +199,7 @@ func (s *Store) open(cfg *vtdisk.Config) error {
 // ends the log there: whatever follows was never synced.
 func (s *Store) recover(a *arena) error {
 	t := &a.tail
-	a.onDisk = t.Mem.Used
+	a.onDisk, a.synced = t.Mem.Used, t.Mem.Used
 	a.dirDone = t.Mem.Clumps
 	if t.Mem.Clumps < t.Disk.Clumps || t.Mem.Used < t.Disk.Used {
 		return fmt.Errorf("arena %s: trailer: memory statistics behind disk statistics", a.Name())
@@ -232,7 +237,7 @@ func (s *Store) recover(a *arena) error {
 	st.Sealed = t.Mem.Sealed
 	if st != t.Mem {
 		t.Mem = st
-		a.onDisk, a.dirDone = st.Used, st.Clumps
+		a.onDisk, a.synced, a.dirDone = st.Used, st.Used, st.Clumps
 	}
 	s.logf("venti: arena %s: %d clumps to index", a.Name(), st.Clumps-t.Disk.Clumps)
 	return nil
@@ -240,14 +245,13 @@ func (s *Store) recover(a *arena) error {
 
 // addPending records the index entry of a clump at arena address aa.
 func (s *Store) addPending(a *arena, aa uint64, ci *vtdisk.ClumpInfo) {
-	e := &vtdisk.IEntry{
-		Score: ci.Score,
-		Addr:  a.base + aa,
-		Size:  ci.UncSize,
-		Type:  ci.Type,
+	s.pending[key{ci.Score, ci.Type}] = vtdisk.IEntry{
+		Score:  ci.Score,
+		Addr:   a.base + aa,
+		Size:   ci.UncSize,
+		Type:   ci.Type,
+		Blocks: ci.Blocks(),
 	}
-	e.Blocks = ci.Blocks()
-	s.pending[key{ci.Score, ci.Type}] = e
 }
 
 // lookup finds the index entry of (score, type).
@@ -256,7 +260,7 @@ func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
 	e, ok := s.pending[k]
 	s.mu.Unlock()
 	if ok {
-		return *e, true, nil
+		return e, true, nil
 	}
 	if e, ok := s.icache.get(k); ok {
 		return e, true, nil
@@ -364,15 +368,19 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 		s.Stats.DupWrites.Add(1)
 		return score, nil
 	}
-	var err error
+	var (
+		err     error
+		a       *arena
+		backlog bool
+	)
 	for {
 		if s.cur >= len(s.arenas) {
 			err = fmt.Errorf("venti: arenas full: no arena has room for a %d-byte clump", len(stored))
 			break
 		}
-		a := s.arenas[s.cur]
+		a = s.arenas[s.cur]
 		var aa uint64
-		aa, err = a.appendClump(c, stored)
+		aa, backlog, err = a.appendClump(&c, stored)
 		if err == errArenaFull {
 			s.cur++
 			s.sealWG.Add(1)
@@ -393,6 +401,9 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 	s.mu.Unlock()
 	if err != nil {
 		return venti.Score{}, err
+	}
+	if backlog {
+		a.throttle()
 	}
 	// Not cached: recent writes are found through their pending entries,
 	// and a copy of every block written would only churn the cache.
@@ -415,21 +426,18 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 }
 
 // encode makes the clump for data: whack-compressed when that is
-// smaller, as the C venti stores it. Data whose first 512 bytes do not
-// compress is stored raw at once: trying the whole block would cost
-// more than hashing it, for nothing. (The C venti reads either.)
-func encode(data []byte, d venti.DiskType, score venti.Score, now uint32) (*vtdisk.Clump, []byte) {
-	c := &vtdisk.Clump{
+// smaller, as the C venti stores it. Data that a quick probe finds
+// hopeless (random-looking, as encrypted or already compressed data is)
+// is stored raw at once: trying to compress it would cost more than
+// hashing it, for nothing. (The C venti reads either.)
+func encode(data []byte, d venti.DiskType, score venti.Score, now uint32) (vtdisk.Clump, []byte) {
+	c := vtdisk.Clump{
 		ClumpInfo: vtdisk.ClumpInfo{Type: d, UncSize: uint16(len(data)), Score: score},
 		Time:      now,
 	}
 	c.Encoding, c.Size = vtdisk.EncodingNone, uint16(len(data))
-	const probe = 512
-	if len(data) > 2*probe {
-		var tmp [probe]byte
-		if _, ok := whack.Compress(tmp[:], data[:probe]); !ok {
-			return c, data
-		}
+	if whack.Hopeless(data) {
+		return c, data
 	}
 	buf := make([]byte, len(data))
 	if n, ok := whack.Compress(buf, data); ok && n < len(data) {
@@ -479,19 +487,20 @@ func (s *Store) FlushIndex() error {
 	s.mu.Lock()
 	entries := make([]vtdisk.IEntry, 0, len(s.pending))
 	for _, e := range s.pending {
-		entries = append(entries, *e)
+		entries = append(entries, e)
 	}
 	covered := make([]vtdisk.TailStats, len(s.arenas))
 	for i, a := range s.arenas {
 		covered[i] = a.memStats()
 	}
 	s.mu.Unlock()
-	// Entries appended after the Sync above may not be on disk yet; they
-	// must wait for the next flush.
+	// Entries appended after the Sync above may not be on disk yet (even
+	// if written out in the background); they must wait for the next
+	// flush.
 	onDisk := make([]uint64, len(s.arenas))
 	for i, a := range s.arenas {
 		a.mu.Lock()
-		onDisk[i] = a.onDisk
+		onDisk[i] = a.synced
 		a.mu.Unlock()
 	}
 	kept := entries[:0]
@@ -542,7 +551,7 @@ func (s *Store) FlushIndex() error {
 	s.mu.Lock()
 	for i := range entries {
 		k := key{entries[i].Score, entries[i].Type}
-		if e := s.pending[k]; e != nil && e.Addr == entries[i].Addr {
+		if e, ok := s.pending[k]; ok && e.Addr == entries[i].Addr {
 			// Into the index cache before leaving pending, so that a
 			// lookup never misses it.
 			s.icache.put(k, entries[i])

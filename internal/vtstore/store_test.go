@@ -385,7 +385,7 @@ func TestDiskFull(t *testing.T) {
 	full.Store(true)
 	enospc := fmt.Errorf("no space left on device")
 	for _, f := range s.files.m {
-		f.fault = func() error {
+		f.fault = func(string) error {
 			if full.Load() {
 				return enospc
 			}
