@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"9fans.net/go/plan9"
+
+	"github.com/plan9fossil/fossil/internal/srv"
 )
 
 // TestRun is the newcomer's first command, README's ./run: it builds
@@ -42,7 +44,13 @@ func TestRun(t *testing.T) {
 		}
 		return string(out)
 	}
-	t.Cleanup(func() { start("stop") })
+	t.Cleanup(func() {
+		start("stop")
+		// The console's log outlives fossil by design; not the test's.
+		if dir, err := srv.Dir(); err == nil {
+			os.Remove(filepath.Join(dir, "fscons."+tag+".log"))
+		}
+	})
 	out := start()
 	for _, want := range []string{"venti serving", "fossil serving 9P", "console", "snap -a"} {
 		if !strings.Contains(out, want) {
