@@ -355,29 +355,7 @@ func sameReports(got, want []string) bool {
 // newSmallVenti formats a venti of 1 MiB arenas, to fill one quickly.
 func newSmallVenti(t *testing.T, name string) (config, arenas string) {
 	t.Helper()
-	dir := t.TempDir()
-	arenas = filepath.Join(dir, "arenas")
-	isect := filepath.Join(dir, "isect")
-	bloom := filepath.Join(dir, "bloom")
-	for f, size := range map[string]int64{arenas: 6 << 20, isect: 4 << 20, bloom: 1 << 20} {
-		if err := os.WriteFile(f, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		os.Truncate(f, size)
-	}
-	config = filepath.Join(dir, "venti.conf")
-	os.WriteFile(config, []byte(fmt.Sprintf("index main\narenas %s\nisect %s\nbloom %s\n", arenas, isect, bloom)), 0o644)
-	for _, c := range [][]string{
-		{"venti/fmtarenas", "-a", "1M", name + ".", arenas},
-		{"venti/fmtisect", name + "isect", isect},
-		{"venti/fmtbloom", bloom},
-		{"venti/fmtindex", config},
-	} {
-		if r := run(t, nil, nil, c[0], c[1:]...); !r.ok {
-			t.Fatalf("%v: %+v", c, r)
-		}
-	}
-	return config, arenas
+	return newVentiSized(t, name, "1M", 6<<20, 4<<20)
 }
 
 // TestVentiprogArenaRollover fills the source venti's first arena,

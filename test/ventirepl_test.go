@@ -14,11 +14,19 @@ import (
 // of arenas (16 MiB each), an 8 MiB index section, a 1 MiB bloom filter.
 func newVenti(t *testing.T, name string) (config, arenas string) {
 	t.Helper()
+	return newVentiSized(t, name, "16M", 64<<20, 8<<20)
+}
+
+// newVentiSized formats a venti whose arenas partition of arenasSize
+// bytes holds arenas of arenaSize (fmtarenas -a) and whose index
+// section has isectSize bytes.
+func newVentiSized(t *testing.T, name, arenaSize string, arenasSize, isectSize int64) (config, arenas string) {
+	t.Helper()
 	dir := t.TempDir()
 	arenas = filepath.Join(dir, "arenas")
 	isect := filepath.Join(dir, "isect")
 	bloom := filepath.Join(dir, "bloom")
-	for f, size := range map[string]int64{arenas: 64 << 20, isect: 8 << 20, bloom: 1 << 20} {
+	for f, size := range map[string]int64{arenas: arenasSize, isect: isectSize, bloom: 1 << 20} {
 		if err := os.WriteFile(f, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -27,7 +35,7 @@ func newVenti(t *testing.T, name string) (config, arenas string) {
 	config = filepath.Join(dir, "venti.conf")
 	os.WriteFile(config, []byte(fmt.Sprintf("index main\narenas %s\nisect %s\nbloom %s\n", arenas, isect, bloom)), 0o644)
 	for _, c := range [][]string{
-		{"venti/fmtarenas", "-a", "16M", name + ".", arenas},
+		{"venti/fmtarenas", "-a", arenaSize, name + ".", arenas},
 		{"venti/fmtisect", name + "isect", isect},
 		{"venti/fmtbloom", bloom},
 		{"venti/fmtindex", config},
