@@ -47,13 +47,75 @@ func cmdDf(c *cons.Ctx, f cons.Fsys, argv []string) error {
 	return nil
 }
 
+// cmdEpoch prints the low and high epochs, or raises the low epoch to
+// n. As the C fossil, without -y it only says which snapshots are older
+// than n and sets nothing if there are any; -r (with -y) removes those
+// in /snapshot. Unlike the C fossil, snapshots kept hold the low epoch
+// back instead of losing their blocks.
 func cmdEpoch(c *cons.Ctx, f cons.Fsys, argv []string) error {
-	if len(argv) != 1 {
-		return fmt.Errorf("usage: epoch [[-ry] n]")
+	fl := cons.NewFlags(argv, "usage: epoch [[-ry] n]")
+	remove, yes := false, false
+	for fl.Next() {
+		switch fl.Flag() {
+		case 'r':
+			remove = true
+		case 'y':
+			yes = true
+		default:
+			return fl.Usage()
+		}
 	}
-	lo, hi := engine(f).fs.Epochs()
-	c.Tabf("low %d hi %d", lo, hi)
+	args := fl.Args()
+	if len(args) > 1 || len(args) == 0 && (remove || yes) {
+		return fl.Usage()
+	}
+	fs := engine(f).fs
+	if len(args) == 0 {
+		lo, hi := fs.Epochs()
+		c.Tabf("low %d hi %d", lo, hi)
+		return nil
+	}
+	n, err := strconv.ParseUint(args[0], 0, 32)
+	if err != nil {
+		return fl.Usage()
+	}
+	r, err := fs.SetEpochLow(uint32(n), false, true)
+	if err != nil {
+		return err
+	}
+	c.Tabf("low %d hi %d", r.OldLow, r.High)
+	for _, s := range r.Older {
+		c.Tabf("%s epoch %d", s.Path, s.Epoch)
+	}
+	c.Tabf("%d snapshot%s found with epoch < %d", len(r.Older), plural(len(r.Older)), n)
+	if len(r.Older) > 0 && !yes {
+		c.Tabf("not setting low epoch")
+		return nil
+	}
+	r, err = fs.SetEpochLow(uint32(n), remove, false)
+	for _, p := range r.Removed {
+		c.Tabf("removed %s", p)
+	}
+	if err != nil {
+		return err
+	}
+	flags := ""
+	if yes {
+		flags = " -y"
+	}
+	c.Tabf("old: epoch%s %d", flags, r.OldLow)
+	c.Tabf("new: epoch%s %d", flags, r.NewLow)
+	if r.NewLow < uint32(n) && r.OldLow < uint32(n) {
+		c.Tabf("warning: snapshots hold the low epoch at %d", r.NewLow)
+	}
 	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func cmdSync(c *cons.Ctx, f cons.Fsys, argv []string) error {
@@ -194,22 +256,35 @@ func cmdSnaptime(c *cons.Ctx, f cons.Fsys, argv []string) error {
 
 // parsePerm reads a console permission: octal digits after any of d
 // (directory), a (append only) and l (exclusive use).
+// permLetters are the mode bits the console writes as letters before
+// the octal permissions, in the C fossil's order: sticky, set-uid,
+// set-gid, append, exclusive, link, directory, hidden, system, archive,
+// temporary, snapshot.
+var permLetters = []struct {
+	c   byte
+	bit uint32
+}{
+	{'Y', vac.ModeSticky}, {'U', vac.ModeSetUID}, {'G', vac.ModeSetGID},
+	{'a', vac.ModeAppend}, {'l', vac.ModeExclusive}, {'L', vac.ModeLink},
+	{'d', vac.ModeDir}, {'H', vac.ModeHidden}, {'S', vac.ModeSystem},
+	{'A', vac.ModeArchive}, {'T', vac.ModeTemporary}, {'s', vac.ModeSnapshot},
+}
+
+// parsePerm reads a console mode: letters (permLetters) then octal
+// permissions, e.g. d775 or al664.
 func parsePerm(s string) (uint32, error) {
 	var mode uint32
 	i := 0
+letters:
 	for ; i < len(s); i++ {
-		switch s[i] {
-		case 'd':
-			mode |= vac.ModeDir
-		case 'a':
-			mode |= vac.ModeAppend
-		case 'l':
-			mode |= vac.ModeExclusive
-		default:
-			goto digits
+		for _, l := range permLetters {
+			if s[i] == l.c {
+				mode |= l.bit
+				continue letters
+			}
 		}
+		break
 	}
-digits:
 	n, err := strconv.ParseUint(s[i:], 8, 32)
 	if err != nil || n > 0o777 {
 		return 0, fmt.Errorf("bad mode %s", s)
@@ -218,17 +293,13 @@ digits:
 }
 
 func formatPerm(mode uint32) string {
-	s := ""
-	if mode&vac.ModeDir != 0 {
-		s += "d"
+	var b []byte
+	for _, l := range permLetters {
+		if mode&l.bit != 0 {
+			b = append(b, l.c)
+		}
 	}
-	if mode&vac.ModeAppend != 0 {
-		s += "a"
-	}
-	if mode&vac.ModeExclusive != 0 {
-		s += "l"
-	}
-	return s + strconv.FormatUint(uint64(mode&0o777), 8)
+	return string(b) + strconv.FormatUint(uint64(mode&0o777), 8)
 }
 
 func splitPath(p string) (string, string) {
@@ -302,9 +373,15 @@ func cmdStat(c *cons.Ctx, f cons.Fsys, argv []string) error {
 			c.Printf("%s: %v\n", p, err)
 			continue
 		}
-		c.Tabf("stat %s %s %s %s %s %d", cons.Quote(p), cons.Quote(de.Elem), cons.Quote(de.UID), cons.Quote(de.GID), formatPerm(de.Mode), de.Size)
+		c.Tabf("stat %s", statLine(p, de))
 	}
 	return nil
+}
+
+// statLine is the console's form of a directory entry, as stat and wstat
+// print it: path elem uid gid perm length.
+func statLine(path string, de vac.DirEntry) string {
+	return fmt.Sprintf("%s %s %s %s %s %d", cons.Quote(path), cons.Quote(de.Elem), cons.Quote(de.UID), cons.Quote(de.GID), formatPerm(de.Mode), de.Size)
 }
 
 func cmdWstat(c *cons.Ctx, f cons.Fsys, argv []string) error {
@@ -320,6 +397,7 @@ func cmdWstat(c *cons.Ctx, f cons.Fsys, argv []string) error {
 	if err != nil {
 		return err
 	}
+	old := de
 	if v := argv[2]; v != "-" {
 		de.Elem = v
 	}
@@ -334,7 +412,13 @@ func cmdWstat(c *cons.Ctx, f cons.Fsys, argv []string) error {
 		if err != nil {
 			return err
 		}
-		de.Mode = de.Mode&^(0o777|vac.ModeAppend|vac.ModeExclusive) | m&^vac.ModeDir
+		// What a file is (directory, link, snapshot root) stays; a
+		// directory's mode may leave its d out.
+		const fixed = vac.ModeDir | vac.ModeLink | vac.ModeSnapshot
+		if m&vac.ModeDir != 0 && de.Mode&vac.ModeDir == 0 {
+			return fmt.Errorf("wstat %s: cannot change the directory bit", argv[1])
+		}
+		de.Mode = de.Mode&fixed | m&^fixed
 	}
 	if v := argv[6]; v != "-" {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -343,7 +427,15 @@ func cmdWstat(c *cons.Ctx, f cons.Fsys, argv []string) error {
 		}
 		de.Size = n
 	}
-	return file.SetStat(de, "adm")
+	c.Tabf("old: w %s", statLine(argv[1], old))
+	if err := file.SetStat(de, "adm"); err != nil {
+		return err
+	}
+	if de, err = file.Stat(); err != nil {
+		return err
+	}
+	c.Tabf("new: w %s", statLine(argv[1], de))
+	return nil
 }
 
 func cmdVac(c *cons.Ctx, f cons.Fsys, argv []string) error {

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand"
 	"net"
@@ -547,7 +548,9 @@ func TestFossilConsMaintenance(t *testing.T) {
 		w, _ := glenda.Open("/tmp/f", plan9.OWRITE)
 		w.Write([]byte("0123456789abcdef"))
 		w.Close()
-		consOut(t, f, "wstat /active/tmp/f g - - 600 10")
+		wantCons(t, f, "wstat /active/tmp/f g - - 600 10",
+			"\told: w /active/tmp/f f glenda sys 640 16\n"+
+				"\tnew: w /active/tmp/f g glenda sys 600 10\n")
 		wantCons(t, f, "stat /active/tmp/g", "\tstat /active/tmp/g g glenda sys 600 10\n")
 		if got := readFsys(t, glenda, "/tmp/g"); string(got) != "0123456789" {
 			t.Errorf("after wstat length 10: %q", got)
@@ -560,8 +563,13 @@ func TestFossilConsMaintenance(t *testing.T) {
 		// The d bit cannot be changed by wstat.
 		consOut(t, f, "wstat /active/tmp - - - 755 -")
 		wantCons(t, f, "stat /active/tmp", "\tstat /active/tmp tmp glenda glenda d755 0\n")
-		consOut(t, f, "wstat /active/tmp/g - - - d644 -")
+		wantConsErr(t, f, "wstat /active/tmp/g - - - d644 -", "directory bit")
 		wantCons(t, f, "stat /active/tmp/g", "\tstat /active/tmp/g g adm adm 644 0\n")
+		// The other letters of the C console's modes.
+		wantCons(t, f, "wstat /active/tmp/g - - - YUGalHSAT640 -",
+			"\told: w /active/tmp/g g adm adm 644 0\n"+
+				"\tnew: w /active/tmp/g g adm adm YUGalHSAT640 0\n")
+		consOut(t, f, "wstat /active/tmp/g - - - 644 -")
 		wantConsErr(t, f, "wstat /active/tmp/none - - - - -", "file does not exist")
 		wantConsErr(t, f, "wstat /active/tmp/g", "usage")
 
@@ -651,6 +659,64 @@ func TestFossilConsMaintenance(t *testing.T) {
 		}
 		wantConsErr(t, f, "snapclean x", "usage")
 		wantConsErr(t, f, "epoch x y", "usage")
+	})
+
+	t.Run("epoch-n", func(t *testing.T) {
+		// Two snapshots with a change between them, then the low
+		// epoch raised past both.
+		consQuiet(t, f, "snap -d /snapshot/2022/0101/0000")
+		fid, err := glenda.Create("/usr/glenda/epoch", plan9.OWRITE, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFid(t, fid, randBytes(7, 256<<10))
+		fid.Close()
+		consQuiet(t, f, "snap -d /snapshot/2022/0101/0001")
+		if fid, err = glenda.Open("/usr/glenda/epoch", plan9.OWRITE|plan9.OTRUNC); err != nil {
+			t.Fatal(err)
+		}
+		writeFid(t, fid, []byte("new"))
+		fid.Close()
+		wantConsRe(t, f, "sync", `	main sync: wrote \d+ blocks\n`)
+		lo, hi := epochs(t, f)
+		held := checkDf(t, f, "df", "main")
+
+		// Without -y: the snapshots older than n are listed and
+		// nothing changes.
+		out := wantConsRe(t, f, fmt.Sprintf("epoch %d", hi),
+			fmt.Sprintf(`\tlow %d hi %d\n(\t/snapshot/\S+ epoch \d+\n)+\t(\d+) snapshots found with epoch < %d\n\tnot setting low epoch\n`, lo, hi, hi))
+		if !strings.Contains(out[0], "/snapshot/2022/0101/0000 epoch") || !strings.Contains(out[0], "/snapshot/2022/0101/0001 epoch") {
+			t.Errorf("epoch %d did not list the 2022 snapshots: %q", hi, out[0])
+		}
+		if lo2, _ := epochs(t, f); lo2 != lo {
+			t.Errorf("epoch without -y moved the low epoch from %d to %d", lo, lo2)
+		}
+		// -y alone: the snapshots kept hold the low epoch back, and
+		// stay readable.
+		out = wantConsRe(t, f, fmt.Sprintf("epoch -y %d", hi),
+			fmt.Sprintf(`(?s)\tlow %d hi %d\n.*\told: epoch -y %d\n\tnew: epoch -y (\d+)\n\twarning: snapshots hold the low epoch at \d+\n`, lo, hi, lo))
+		if got := readFsys(t, whole, "/snapshot/2022/0101/0001/usr/glenda/epoch"); !bytes.Equal(got, randBytes(7, 256<<10)) {
+			t.Errorf("snapshot after epoch -y: %d bytes", len(got))
+		}
+		// -ry: the snapshots go, the low epoch reaches n and the
+		// blocks only they held are free.
+		out = wantConsRe(t, f, fmt.Sprintf("epoch -ry %d", hi),
+			fmt.Sprintf(`(?s)\tlow \d+ hi %d\n.*\tremoved /snapshot/2022/0101/0000\n.*\told: epoch -y \d+\n\tnew: epoch -y %d\n`, hi, hi))
+		if lo2, hi2 := epochs(t, f); lo2 != hi || hi2 != hi {
+			t.Errorf("after epoch -ry %d: low %d hi %d\n%s", hi, lo2, hi2, out[0])
+		}
+		if names := dirNames(listFsys(t, whole, "/snapshot/2022/0101")); len(names) != 0 {
+			t.Errorf("epoch -ry left %q", names)
+		}
+		if freed := checkDf(t, f, "df", "main"); freed > held-200<<10 {
+			t.Errorf("epoch -ry freed too little: %d used, was %d", freed, held)
+		}
+		if got := readFsys(t, glenda, "/usr/glenda/epoch"); string(got) != "new" {
+			t.Errorf("active file after epoch -ry: %q", got)
+		}
+		wantConsErr(t, f, fmt.Sprintf("epoch %d", hi+1), "above the high epoch")
+		wantConsErr(t, f, "epoch -r", "usage")
+		wantConsErr(t, f, "epoch -x 1", "usage")
 	})
 
 	t.Run("snap-a", func(t *testing.T) {

@@ -275,7 +275,15 @@ func (f *File) visitSnapshots(path string, fn func(p *File, de vac.DirEntry, nam
 // raiseEpochLow sets the low epoch to the oldest epoch a snapshot still
 // uses, and counts the blocks that frees.
 func (fs *Fs) raiseEpochLow(root *File) error {
-	low := fs.super.EpochHigh
+	return fs.raiseEpochLowTo(root, fs.super.EpochHigh)
+}
+
+// raiseEpochLowTo raises the low epoch towards limit, but never past
+// the oldest epoch a snapshot (or a snapshot waiting to be archived)
+// still uses: the low epoch decides which closed blocks are free, and a
+// snapshot's blocks must stay.
+func (fs *Fs) raiseEpochLowTo(root *File, limit uint32) error {
+	low := limit
 	for _, dir := range []string{"snapshot", "archive"} {
 		d, err := root.walkPath(dir)
 		if err != nil {
@@ -337,4 +345,92 @@ func (f *File) readDirLocked() ([]vac.DirEntry, error) {
 		out = append(out, des...)
 	}
 	return out, nil
+}
+
+// A SnapshotEpoch is a snapshot that holds blocks of an epoch: its path
+// (from the root, e.g. /snapshot/2026/1123/0942) and that epoch.
+type SnapshotEpoch struct {
+	Path  string
+	Epoch uint32
+}
+
+// EpochReport is what SetEpochLow did, for the console's epoch.
+type EpochReport struct {
+	OldLow, NewLow, High uint32
+	// Older are the snapshots older than the requested low epoch
+	// (removed when asked to).
+	Older []SnapshotEpoch
+	// Removed are the paths of the snapshots removed.
+	Removed []string
+}
+
+// SetEpochLow raises the low epoch to n (console epoch n): the blocks
+// closed before n become free. The snapshots that still use blocks of
+// older epochs are listed; with remove those in /snapshot are removed
+// first (an /archive tree waiting for the archiver never is); the others
+// hold the low epoch back (a snapshot's blocks are never freed
+// under it, unlike the C fossil's epoch -y, which leaves such snapshots
+// unreadable). With dryRun nothing changes.
+func (fs *Fs) SetEpochLow(n uint32, remove, dryRun bool) (EpochReport, error) {
+	fs.mu.Lock()
+	defer func() {
+		fs.trim()
+		fs.mu.Unlock()
+	}()
+	r := EpochReport{OldLow: fs.super.EpochLow, NewLow: fs.super.EpochLow, High: fs.super.EpochHigh}
+	if n > fs.super.EpochHigh {
+		return r, fmt.Errorf("low epoch %d would be above the high epoch %d", n, fs.super.EpochHigh)
+	}
+	root, err := fs.rootAt(fsdisk.NilBlock, false)
+	if err != nil {
+		return r, err
+	}
+	defer root.decref()
+	for _, dir := range []string{"snapshot", "archive"} {
+		d, err := root.walkPath(dir)
+		if err != nil {
+			continue
+		}
+		err = d.visitSnapshots("/"+dir, func(p *File, de vac.DirEntry, name string) error {
+			for _, i := range []uint32{de.Entry, de.MEntry} {
+				e, err := p.src.entryAt(i)
+				if err == nil && e.IsLocal() && e.Snap != 0 && e.Snap < n {
+					r.Older = append(r.Older, SnapshotEpoch{Path: name, Epoch: e.Snap})
+					break
+				}
+			}
+			return nil
+		})
+		d.decref()
+		if err != nil {
+			return r, err
+		}
+	}
+	if dryRun || n <= fs.super.EpochLow {
+		return r, nil
+	}
+	if err := fs.writeCheck(); err != nil {
+		return r, err
+	}
+	if remove {
+		for _, s := range r.Older {
+			// A local tree in /archive is waiting for the archiver:
+			// it stays until it is on venti.
+			if strings.HasPrefix(s.Path, "/archive/") {
+				continue
+			}
+			g, err := root.walkPath(s.Path)
+			if err == nil {
+				err = g.removeLocked("adm")
+				g.decref()
+			}
+			if err != nil {
+				return r, fmt.Errorf("remove %s: %w", s.Path, err)
+			}
+			r.Removed = append(r.Removed, s.Path)
+		}
+	}
+	err = fs.raiseEpochLowTo(root, n)
+	r.NewLow = fs.super.EpochLow
+	return r, err
 }
