@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"9fans.net/go/plan9"
 )
@@ -91,6 +90,11 @@ func (c *conn) serve() error {
 // error on done, or when another goroutine has taken over the reading.
 func (c *conn) readLoop(br *bufio.Reader, done chan<- error) {
 	var err error
+	// spare is the buffer of the last message, when nothing points
+	// into it any more: a request served here and finished. Reusing
+	// it spares an allocation (and the zeroing of up to msize bytes)
+	// per request.
+	var spare []byte
 	for {
 		c.waitRoom()
 		max := c.msize.Load()
@@ -98,9 +102,11 @@ func (c *conn) readLoop(br *bufio.Reader, done chan<- error) {
 			max = MaxMsize
 		}
 		var tx *plan9.Fcall
-		if tx, err = readMsg(br, max); err != nil {
+		var buf []byte
+		if tx, buf, err = readMsg(br, max, spare); err != nil {
 			break
 		}
+		spare = nil
 		c.s.debugf("%s <- %v\n", c.name, tx)
 		switch tx.Type {
 		case plan9.Tversion:
@@ -118,6 +124,7 @@ func (c *conn) readLoop(br *bufio.Reader, done chan<- error) {
 				if c.runInline(r, br, done) {
 					return
 				}
+				spare = buf
 			}
 		}
 	}
@@ -129,31 +136,6 @@ func (c *conn) readLoop(br *bufio.Reader, done chan<- error) {
 	c.shutdown()
 	c.rwc.Close()
 	done <- err
-}
-
-// inlineLimit is how long a request served by the reader may keep the
-// connection from being read before a new reader is started.
-const inlineLimit = 2 * time.Millisecond
-
-// runInline serves r on the reader's goroutine. It reports whether the
-// reading moved to a new goroutine meanwhile, in which case the caller
-// must stop reading.
-func (c *conn) runInline(r *request, br *bufio.Reader, done chan<- error) bool {
-	const (
-		running = iota
-		finished
-		handedOff
-	)
-	var state atomic.Int32
-	t := time.AfterFunc(inlineLimit, func() {
-		if state.CompareAndSwap(running, handedOff) {
-			go c.readLoop(br, done)
-		}
-	})
-	c.run(r)
-	c.s.putWorker()
-	t.Stop()
-	return !state.CompareAndSwap(running, finished)
 }
 
 // waitRoom waits until another message may be read. Up to MaxMsgs

@@ -21,26 +21,34 @@ var le = binary.LittleEndian
 // hdrSize is size[4] type[1] tag[2].
 const hdrSize = 7
 
-// readMsg reads one message of at most max bytes from r into a new
-// buffer and decodes it.
-func readMsg(r io.Reader, max uint32) (*plan9.Fcall, error) {
+// readMsg reads one message of at most max bytes from r and decodes
+// it. The message is read into spare if it fits (the Fcall's Data and
+// nothing else then points into spare), else into a new buffer; the
+// buffer used is returned, for the caller to reuse once it is done with
+// the Fcall.
+func readMsg(r io.Reader, max uint32, spare []byte) (*plan9.Fcall, []byte, error) {
 	var sz [4]byte
 	if _, err := io.ReadFull(r, sz[:]); err != nil {
-		return nil, err
+		return nil, spare, err
 	}
 	n := le.Uint32(sz[:])
 	if n < hdrSize || n > max {
-		return nil, errMalformed
+		return nil, spare, errMalformed
 	}
-	buf := make([]byte, n)
+	buf := spare
+	if uint32(cap(buf)) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
 	copy(buf, sz[:])
 	if _, err := io.ReadFull(r, buf[4:]); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return nil, buf, err
 	}
-	return decodeT(buf)
+	tx, err := decodeT(buf)
+	return tx, buf, err
 }
 
 // A decoder takes fields off the front of a message, remembering the

@@ -98,6 +98,7 @@ type Server struct {
 	nfids atomic.Int64
 	nreqs atomic.Int64
 
+	inline   inlineWatch // requests served by their connection's reader
 	excl     exclTable
 	appendMu [64]sync.Mutex // appends to one file go one at a time
 	authPath atomic.Uint64  // qid paths of auth fids
