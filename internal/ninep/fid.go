@@ -87,6 +87,28 @@ func (c *conn) lookup(num uint32) (*fid, error) {
 	return f, nil
 }
 
+// holdFile returns fid num locked, for a request on its file: not an
+// auth fid. The caller releases it.
+func (c *conn) holdFile(num uint32) (*fid, error) {
+	f, err := c.lookup(num)
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	if f.auth != nil {
+		f.mu.Unlock()
+		f.put()
+		return nil, errAuthFid
+	}
+	return f, nil
+}
+
+// release undoes holdFile.
+func (f *fid) release() {
+	f.mu.Unlock()
+	f.put()
+}
+
 // inUse reports whether fid num is taken.
 func (c *conn) inUse(num uint32) bool {
 	c.mu.Lock()

@@ -344,16 +344,11 @@ func openAccess(mode uint8) uint32 {
 
 func (c *conn) open(r *request) (*plan9.Fcall, error) {
 	tx := r.tx
-	f, err := c.lookup(tx.Fid)
+	f, err := c.holdFile(tx.Fid)
 	if err != nil {
 		return nil, err
 	}
-	defer f.put()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.auth != nil {
-		return nil, errAuthFid
-	}
+	defer f.release()
 	if f.omode >= 0 {
 		return nil, errAlreadyOpen
 	}
@@ -419,16 +414,11 @@ func (c *conn) open(r *request) (*plan9.Fcall, error) {
 
 func (c *conn) create(r *request) (*plan9.Fcall, error) {
 	tx := r.tx
-	f, err := c.lookup(tx.Fid)
+	f, err := c.holdFile(tx.Fid)
 	if err != nil {
 		return nil, err
 	}
-	defer f.put()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.auth != nil {
-		return nil, errAuthFid
-	}
+	defer f.release()
 	if f.omode >= 0 {
 		return nil, errAlreadyOpen
 	}
@@ -693,16 +683,11 @@ func (c *conn) wstat(r *request) (*plan9.Fcall, error) {
 	if err != nil {
 		return nil, errBadStat
 	}
-	f, err := c.lookup(tx.Fid)
+	f, err := c.holdFile(tx.Fid)
 	if err != nil {
 		return nil, err
 	}
-	defer f.put()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.auth != nil {
-		return nil, errAuthFid
-	}
+	defer f.release()
 	if dontTouch(nd) {
 		return &plan9.Fcall{Type: plan9.Rwstat}, nil
 	}
