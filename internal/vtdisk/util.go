@@ -137,3 +137,27 @@ func seekSize(v io.Seeker) (int64, error) {
 	_, err = v.Seek(cur, io.SeekStart)
 	return end, err
 }
+
+// ValidName reports whether s may be stored in a name field (of an
+// arena, an index section, an index): printable ASCII, shorter than
+// NameSize bytes.
+func ValidName(s string) bool {
+	if len(s) >= NameSize {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckBlockSize reports an error unless n is a block size the
+// formatters accept: a power of two from MinBlockSize to MaxBlockSize.
+func CheckBlockSize(n uint64) error {
+	if n&(n-1) != 0 || n < MinBlockSize || n > MaxBlockSize {
+		return fmt.Errorf("illegal block size %d: want a power of two from %d to %d", n, MinBlockSize, MaxBlockSize)
+	}
+	return nil
+}

@@ -60,11 +60,11 @@ func main() {
 		cmd.UsageExit()
 	}
 	name, file := args[0], args[1]
-	if !okName(name) {
+	if !vtdisk.ValidName(name) {
 		cmd.Fatalf("illegal name template %s", name)
 	}
-	if blockSize&(blockSize-1) != 0 || blockSize < vtdisk.MinBlockSize {
-		cmd.Fatalf("illegal block size %d: want a power of two from %d to %d", blockSize, vtdisk.MinBlockSize, vtdisk.MaxBlockSize)
+	if err := vtdisk.CheckBlockSize(blockSize); err != nil {
+		cmd.Fatalf("%v", err)
 	}
 
 	part, err := vtdisk.OpenPartition(file, true)
@@ -120,18 +120,4 @@ func main() {
 	if err := part.Close(); err != nil {
 		cmd.Fatalf("close %s: %v", file, err)
 	}
-}
-
-// okName reports whether s may name arenas: printable ASCII, with room
-// for the arena numbers in a 64-byte name.
-func okName(s string) bool {
-	if len(s) >= vtdisk.NameSize {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
 }

@@ -52,11 +52,11 @@ func main() {
 		cmd.UsageExit()
 	}
 	name, file := args[0], args[1]
-	if !okName(name) {
+	if !vtdisk.ValidName(name) {
 		cmd.Fatalf("illegal name %s", name)
 	}
-	if blockSize&(blockSize-1) != 0 || blockSize < vtdisk.MinBlockSize {
-		cmd.Fatalf("illegal block size %d: want a power of two from %d to %d", blockSize, vtdisk.MinBlockSize, vtdisk.MaxBlockSize)
+	if err := vtdisk.CheckBlockSize(blockSize); err != nil {
+		cmd.Fatalf("%v", err)
 	}
 
 	part, err := vtdisk.OpenPartition(file, true)
@@ -92,18 +92,4 @@ func main() {
 	if err := part.Close(); err != nil {
 		cmd.Fatalf("close %s: %v", file, err)
 	}
-}
-
-// okName reports whether s may be stored as a name: printable ASCII,
-// shorter than 64 bytes.
-func okName(s string) bool {
-	if len(s) >= vtdisk.NameSize {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
 }
