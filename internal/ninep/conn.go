@@ -292,12 +292,18 @@ func (c *conn) shutdown() {
 	c.clunkAll(fids)
 }
 
-// run serves r on a worker.
-func (c *conn) run(r *request) {
+// run serves r on a worker, and calls done once the work is done,
+// before the reply is written: a client that does not read its replies
+// holds up only its own goroutines, never a worker slot that other
+// connections need. The goroutines waiting to write are bounded by the
+// requests each connection may have outstanding (msg -m), since a
+// request is outstanding until its reply is written.
+func (c *conn) run(r *request, done func()) {
 	c.mu.Lock()
 	if r.flushed {
 		c.releaseLocked(r)
 		c.mu.Unlock()
+		done()
 		return
 	}
 	if !abandonable(r.tx) {
@@ -305,6 +311,7 @@ func (c *conn) run(r *request) {
 	}
 	c.mu.Unlock()
 	rx, err := c.handleSafely(r)
+	done()
 	switch {
 	case err == errAbandoned:
 		c.drop(r)

@@ -298,3 +298,34 @@ func TestFlushStress(t *testing.T) {
 		t.Errorf("the race was not run: %d abandoned, %d answered first", abandoned, replied)
 	}
 }
+
+// TestSlowReader: a client that sends requests and never reads the
+// replies holds up no other connection, even with one worker in all;
+// once it hangs up, everything it had outstanding finishes.
+func TestSlowReader(t *testing.T) {
+	e := newEnv(t, Config{MaxProcs: 1, MaxMsgs: 8})
+	e.fs.mk("active/tmp/fast", "glenda", "sys", 0666, "fast data")
+	slow := newRaw(t, e.pipe(ConnOptions{NoAuth: true}))
+	slow.session("glenda", "")
+	slow.walkOpen(1, "tmp/fast", plan9.OREAD)
+	// net.Pipe has no buffer: every reply's write waits for a read
+	// that never comes. Send more requests than there are workers
+	// and than the connection may have outstanding.
+	slow.c.SetWriteDeadline(time.Time{})
+	go func() {
+		for tag := uint16(1); tag <= 20; tag++ {
+			if plan9.WriteFcall(slow.c, &plan9.Fcall{Type: plan9.Tstat, Tag: tag, Fid: 1}) != nil {
+				return // hung up, below
+			}
+		}
+	}()
+	waitRunning(t, e.srv, 8)
+	other := newRaw(t, e.pipe(ConnOptions{NoAuth: true}))
+	other.session("glenda", "")
+	other.walkOpen(2, "tmp/fast", plan9.OREAD)
+	if rx := other.ok(&plan9.Fcall{Type: plan9.Tread, Tag: 1, Fid: 2, Count: 100}); string(rx.Data) != "fast data" {
+		t.Errorf("read beside a client that does not read: %q", rx.Data)
+	}
+	slow.c.Close()
+	waitRunning(t, e.srv, 0)
+}

@@ -97,8 +97,7 @@ func (w *inlineWatch) watch() {
 func (c *conn) runInline(r *request, br *bufio.Reader, done chan<- error) bool {
 	run := &inlineRun{start: time.Now(), c: c, br: br, done: done}
 	c.s.inline.add(run)
-	c.run(r)
-	c.s.putWorker()
+	c.run(r, c.s.putWorker)
 	c.s.inline.remove(run)
 	return !run.state.CompareAndSwap(inlineRunning, inlineFinished)
 }

@@ -274,15 +274,11 @@ func (s *Server) putWorker() {
 
 // work serves queued requests until there are none, or until there are
 // more workers than the limit allows. Workers are started on demand, so
-// an idle server has none.
+// an idle server has none. A worker leaves its slot while it writes a
+// reply (run), and takes one again after, if there is work and room.
 func (s *Server) work() {
-	for {
-		s.mu.Lock()
-		if len(s.queue) == 0 || s.workers > s.maxProcs {
-			s.workers--
-			s.mu.Unlock()
-			return
-		}
+	s.mu.Lock()
+	for len(s.queue) > 0 && s.workers <= s.maxProcs {
 		r := s.queue[0]
 		s.queue[0] = nil
 		s.queue = s.queue[1:]
@@ -290,8 +286,16 @@ func (s *Server) work() {
 			s.queue = nil // let the backing array go
 		}
 		s.mu.Unlock()
-		r.c.run(r)
+		r.c.run(r, s.putWorker)
+		s.mu.Lock()
+		if len(s.queue) == 0 || s.workers >= s.maxProcs {
+			s.mu.Unlock()
+			return
+		}
+		s.workers++
 	}
+	s.workers--
+	s.mu.Unlock()
 }
 
 func (s *Server) addConn(c *conn) {
