@@ -521,7 +521,7 @@ func (p *File) clearUnusedEntry(i uint32) error {
 		return err
 	}
 	epb := uint64(pe.DSize) / fsdisk.EntrySize
-	if uint64(i)*fsdisk.EntrySize >= pe.Size || epb == 0 {
+	if uint64(i) >= pe.NumEntries() || epb == 0 {
 		return nil
 	}
 	s, t, err := p.src.leaf(&pe, uint64(i)/epb)

@@ -629,7 +629,7 @@ func (f *File) freeSlots(n int) ([]uint32, []uint32, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	total := uint32(e.Size / fsdisk.EntrySize)
+	total := uint32(e.NumEntries())
 	epb := f.src.epb(&e)
 	var slots, gens []uint32
 	var data []byte
@@ -671,7 +671,7 @@ func (f *File) setEntryAt(i uint32, ce fsdisk.Entry) error {
 	if err := ce.Pack(b.data[(i%epb)*fsdisk.EntrySize:]); err != nil {
 		return err
 	}
-	if end := uint64(i+1) * fsdisk.EntrySize; end > e.Size {
+	if end := fsdisk.DirSize(uint64(i)+1, e.DSize); end > e.Size {
 		return f.src.setSize(end, true)
 	}
 	return nil

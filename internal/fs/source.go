@@ -97,7 +97,7 @@ func (s *source) entryAt(i uint32) (fsdisk.Entry, error) {
 		return fsdisk.Entry{}, err
 	}
 	epb := s.epb(&e)
-	if uint64(i)*fsdisk.EntrySize >= e.Size {
+	if uint64(i) >= e.NumEntries() {
 		return fsdisk.Entry{}, ErrRemoved
 	}
 	data, err := s.blockOf(&e, uint64(i/epb))

@@ -418,17 +418,6 @@ func numBlocks(e *fsdisk.Entry) uint64 {
 	return e.Size/d + min(e.Size%d, 1)
 }
 
-// numEntries is the number of entries of a directory tree, as fossil
-// counts them from its size.
-func numEntries(e *fsdisk.Entry) uint64 {
-	epb := uint64(e.DSize) / fsdisk.EntrySize
-	if epb == 0 {
-		return 0
-	}
-	d := uint64(e.DSize)
-	return epb*(e.Size/d) + (e.Size%d)/fsdisk.EntrySize
-}
-
 // span is the number of data blocks under each score of a pointer
 // block of the given level, at most 1<<62.
 func span(np uint64, level int) uint64 {

@@ -85,8 +85,8 @@ func (c *checker) leaves(e *fsdisk.Entry, fn func(bn uint64, b []byte, addr uint
 // entryAt returns entry i of the directory tree e.
 func (c *checker) entryAt(e *fsdisk.Entry, i uint32) (fsdisk.Entry, error) {
 	var none fsdisk.Entry
-	if uint64(i) >= numEntries(e) {
-		return none, fmt.Errorf("entry %d of %d", i, numEntries(e))
+	if uint64(i) >= e.NumEntries() {
+		return none, fmt.Errorf("entry %d of %d", i, e.NumEntries())
 	}
 	epb := uint64(e.DSize) / fsdisk.EntrySize
 	bn := uint64(i) / epb
@@ -232,7 +232,7 @@ func (c *checker) walkDir(path string, dir, meta *fsdisk.Entry, epoch uint32, de
 		return
 	}
 	epb := uint64(dir.DSize) / fsdisk.EntrySize
-	total := numEntries(dir)
+	total := dir.NumEntries()
 	c.leaves(dir, func(bn uint64, b []byte, addr uint32, err error) bool {
 		if err != nil {
 			return true // reported by the epoch walk, or on venti
@@ -330,7 +330,7 @@ func (c *checker) checkDirEntry(parent string, d *vac.DirEntry, dir *fsdisk.Entr
 	// The entries are used, whatever they hold: a bad one is this
 	// directory entry's fault, not a lost file.
 	for _, i := range idx {
-		if n := numEntries(dir); uint64(i) >= n {
+		if n := dir.NumEntries(); uint64(i) >= n {
 			c.errorf("%s -> %d: no such entry: the directory has %d", path, i, n)
 			c.clri(path)
 			return

@@ -149,7 +149,7 @@ func (c *checker) walkContents(b []byte, t fsdisk.BlockType, e *fsdisk.Entry, bn
 	}
 	epb := uint64(e.DSize) / fsdisk.EntrySize
 	first := bn * epb
-	total := numEntries(e)
+	total := e.NumEntries()
 	for j := uint64(0); j < epb && first+j < total && c.stop == nil; j++ {
 		ce, _ := fsdisk.UnpackEntry(b[j*fsdisk.EntrySize:])
 		c.checkEntry(&ce, epoch, s, int(j))

@@ -184,3 +184,27 @@ func SetPointer(block []byte, i int, s venti.Score) error {
 	copy(block[i*venti.ScoreSize:], s[:])
 	return nil
 }
+
+// NumEntries is the number of entries in a directory's tree of
+// entries, as fossil counts them from the tree's size: a block holds
+// DSize/EntrySize entries and the bytes left over at its end count for
+// nothing, so the size is DSize per full block plus EntrySize per entry
+// of the last one.
+func (e *Entry) NumEntries() uint64 {
+	epb := uint64(e.DSize) / EntrySize
+	if epb == 0 {
+		return 0
+	}
+	d := uint64(e.DSize)
+	return epb*(e.Size/d) + (e.Size%d)/EntrySize
+}
+
+// DirSize is the size of a tree of n entries in blocks of dsize bytes:
+// the inverse of NumEntries.
+func DirSize(n uint64, dsize uint16) uint64 {
+	epb := uint64(dsize) / EntrySize
+	if epb == 0 {
+		return 0
+	}
+	return n/epb*uint64(dsize) + n%epb*EntrySize
+}
