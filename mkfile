@@ -5,6 +5,8 @@
 #			and the rc scripts into /rc/bin (ROOT=dir installs below dir)
 #	mk host		build every command for this machine into bin/host
 #	mk test		run every test (go test ./...)
+#	mk bench	run the benchmarks and write docs/bench/report.md and chart.png
+#			(BENCHFLAGS=-quick for a short check; -cpuprofile dir for profiles)
 #	mk clean	remove bin
 #
 # mk install needs no Go: on a Plan 9 machine without a Go toolchain, copy
@@ -44,6 +46,9 @@ install:V:
 
 test:V:
 	go test ./...
+
+bench:V:
+	go run ./internal/bench -o docs/bench $BENCHFLAGS
 
 clean:V:
 	rm -rf bin

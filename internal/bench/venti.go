@@ -1,0 +1,234 @@
+//go:build !plan9
+
+package main
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/plan9fossil/fossil/venti"
+)
+
+// Venti's configured caches for the bench: -C lump cache, -B block
+// cache (the lump cache is their sum) and -I index cache.
+const (
+	ventiMem   = 16 << 20
+	ventiBCMem = 16 << 20
+	ventiICMem = 32 << 20
+)
+
+// ventiCaches is the memory venti is told it may use for caches.
+const ventiCaches = ventiMem + ventiBCMem + ventiICMem
+
+// formatVenti makes a venti in dir with the venti-fmt tools: a sparse
+// arenas partition of arenasSize bytes in arenas of arenaSize, an index
+// section and a bloom filter, and returns its venti.conf.
+func formatVenti(bin, dir, name string, arenasSize, arenaSize, isectSize int64) (string, error) {
+	arenas := filepath.Join(dir, name+".arenas")
+	isect := filepath.Join(dir, name+".isect")
+	bloom := filepath.Join(dir, name+".bloom")
+	for f, size := range map[string]int64{arenas: arenasSize, isect: isectSize, bloom: 16 << 20} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			return "", err
+		}
+		if err := os.Truncate(f, size); err != nil {
+			return "", err
+		}
+	}
+	conf := filepath.Join(dir, name+".conf")
+	text := fmt.Sprintf("index main\narenas %s\nisect %s\nbloom %s\n", arenas, isect, bloom)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		return "", err
+	}
+	for _, c := range [][]string{
+		{"fmtarenas", "-a", fmt.Sprint(arenaSize), name, arenas},
+		{"fmtisect", name + "isect", isect},
+		{"fmtbloom", bloom},
+		{"fmtindex", conf},
+	} {
+		if _, err := runCmd(filepath.Join(bin, c[0]), c[1:]...); err != nil {
+			return "", err
+		}
+	}
+	return conf, nil
+}
+
+// startVenti runs venti/venti -s on conf at tcp!ip!port with the
+// bench's caches and waits until it serves.
+func startVenti(bin, conf, ip string) (*server, string, error) {
+	port, err := freePort(ip)
+	if err != nil {
+		return nil, "", err
+	}
+	addr := fmt.Sprintf("tcp!%s!%d", ip, port)
+	cmd := exec.Command(filepath.Join(bin, "venti"), "-s", "-c", conf, "-a", addr,
+		"-C", fmt.Sprint(ventiMem), "-B", fmt.Sprint(ventiBCMem), "-I", fmt.Sprint(ventiICMem))
+	s, err := startServer("venti", cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.waitFor("serving.", 60*time.Second, s.log, func() bool { return strings.Contains(s.log.String(), "serving.") }); err != nil {
+		s.stop()
+		return nil, "", err
+	}
+	return s, addr, nil
+}
+
+// makeBlocks returns n blocks of 8 KiB of incompressible data, each
+// unique (its first 8 bytes are seed and its number).
+func makeBlocks(seed uint64, n int) [][]byte {
+	r := rand.New(rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), 'b', 'e', 'n', 'c', 'h'}))
+	all := make([]byte, n*8192)
+	for i := 0; i+8 <= len(all); i += 8 {
+		binary.LittleEndian.PutUint64(all[i:], r.Uint64())
+	}
+	blocks := make([][]byte, n)
+	for i := range blocks {
+		blocks[i] = all[i*8192 : (i+1)*8192 : (i+1)*8192]
+		binary.BigEndian.PutUint32(blocks[i], uint32(seed))
+		binary.BigEndian.PutUint32(blocks[i][4:], uint32(i))
+	}
+	return blocks
+}
+
+// each runs fn(i) for i in [0, n) on workers goroutines, stopping at
+// the first error.
+func each(n, workers int, fn func(i int) error) error {
+	var next atomic.Int64
+	var first error
+	var once sync.Once
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					once.Do(func() { first = err; failed.Store(true) })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// ventiWrite writes the blocks on workers goroutines sharing c, then
+// syncs, and returns the scores and the time taken.
+func ventiWrite(c *venti.Conn, blocks [][]byte, workers int) ([]venti.Score, time.Duration, error) {
+	ctx := context.Background()
+	scores := make([]venti.Score, len(blocks))
+	start := time.Now()
+	err := each(len(blocks), workers, func(i int) error {
+		s, err := c.Write(ctx, venti.DataType, blocks[i])
+		scores[i] = s
+		return err
+	})
+	if err == nil {
+		err = c.Sync(ctx)
+	}
+	return scores, time.Since(start), err
+}
+
+// ventiRead reads the blocks of scores in the order given on workers
+// goroutines and checks each against its score, as the C figures'
+// reads were verified.
+func ventiRead(c *venti.Conn, scores []venti.Score, order []int, workers int) (time.Duration, error) {
+	ctx := context.Background()
+	start := time.Now()
+	err := each(len(order), workers, func(i int) error {
+		s := scores[order[i]]
+		b, err := c.Read(ctx, s, venti.DataType, 8192)
+		if err != nil {
+			return err
+		}
+		if venti.Score(sha1.Sum(b)) != s {
+			return fmt.Errorf("venti read %v: wrong data", s)
+		}
+		return nil
+	})
+	return time.Since(start), err
+}
+
+// ventiResults are the venti figures, in MB/s.
+type ventiResults struct {
+	Unique16, Unique1      float64
+	Dup16, Dup1            float64
+	SeqRead1, SeqRead16    float64
+	RandRead1, RandRead16  float64
+	UniqueBytes, ReadBytes int64
+	Workers                int
+}
+
+// benchVenti measures a running venti at addr, moving about size bytes
+// per figure (a quarter of it for the one-at-a-time writes).
+func benchVenti(addr string, size int64) (ventiResults, error) {
+	const workers = 16
+	r := ventiResults{Workers: workers}
+	c, err := venti.Dial(addr)
+	if err != nil {
+		return r, err
+	}
+	defer c.Close()
+	n := int(size / 8192)
+	blocks := makeBlocks(1, n)
+	scores, d, err := ventiWrite(c, blocks, workers)
+	if err != nil {
+		return r, fmt.Errorf("unique writes: %v", err)
+	}
+	r.Unique16 = mbs(int64(n)*8192, d)
+	r.UniqueBytes = int64(n) * 8192
+
+	n1 := max(n/4, 1)
+	if _, d, err = ventiWrite(c, makeBlocks(2, n1), 1); err != nil {
+		return r, fmt.Errorf("unique writes, one at a time: %v", err)
+	}
+	r.Unique1 = mbs(int64(n1)*8192, d)
+
+	if _, d, err = ventiWrite(c, blocks, workers); err != nil {
+		return r, fmt.Errorf("duplicate writes: %v", err)
+	}
+	r.Dup16 = mbs(int64(n)*8192, d)
+	if _, d, err = ventiWrite(c, blocks[:n1], 1); err != nil {
+		return r, fmt.Errorf("duplicate writes, one at a time: %v", err)
+	}
+	r.Dup1 = mbs(int64(n1)*8192, d)
+
+	seq := make([]int, n)
+	for i := range seq {
+		seq[i] = i
+	}
+	perm := rand.New(rand.NewPCG(3, 4)).Perm(n)
+	r.ReadBytes = int64(n) * 8192
+	for _, m := range []struct {
+		order   []int
+		workers int
+		out     *float64
+	}{
+		{seq, 1, &r.SeqRead1}, {seq, workers, &r.SeqRead16},
+		{perm, 1, &r.RandRead1}, {perm, workers, &r.RandRead16},
+	} {
+		d, err := ventiRead(c, scores, m.order, m.workers)
+		if err != nil {
+			return r, fmt.Errorf("reads: %v", err)
+		}
+		*m.out = mbs(int64(n)*8192, d)
+	}
+	return r, nil
+}
