@@ -75,3 +75,44 @@ func TestBigDirectory(t *testing.T) {
 		t.Errorf("flchk after reuse:\n%s", out)
 	}
 }
+
+// TestRecentDirs: a directory's File, with its name index and slot
+// hint, outlives the last walker, so that creating files one request
+// at a time does not read the whole directory again for each; and the
+// oldest goes when more directories than recentDirsMax are used.
+func TestRecentDirs(t *testing.T) {
+	fs := open(t, format(t, 16<<20), Options{})
+	defer fs.Close()
+	for i := 0; i <= recentDirsMax; i++ {
+		mkdir(t, fs, fmt.Sprintf("/active/d%d", i))
+	}
+	held := func(name string) bool {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		for _, g := range fs.recentDirs {
+			if g.de.Elem == name {
+				return true
+			}
+		}
+		return false
+	}
+	writeFile(t, fs, "/active/d1/f", []byte("x"))
+	if !held("d1") {
+		t.Error("d1 not held after its last walker went")
+	}
+	fs.mu.Lock()
+	var d1 *File
+	for _, g := range fs.recentDirs {
+		if g.de.Elem == "d1" {
+			d1 = g
+		}
+	}
+	hasIndex := d1 != nil && d1.names != nil
+	fs.mu.Unlock()
+	if !hasIndex {
+		t.Error("d1's name index went with its last walker")
+	}
+	if held("d0") {
+		t.Errorf("d0 still held after %d more directories", recentDirsMax)
+	}
+}

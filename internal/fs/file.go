@@ -193,7 +193,35 @@ func (f *File) child(de vac.DirEntry, bn uint64) (*File, error) {
 	}
 	f.ref++
 	fs.files[key] = g
+	if g.msrc != nil {
+		fs.keepDir(g)
+	}
 	return g, nil
+}
+
+// recentDirsMax is how many directories keepDir holds.
+const recentDirsMax = 16
+
+// keepDir holds a reference to directory g, letting go of the oldest
+// one held.
+func (fs *Fs) keepDir(g *File) {
+	g.ref++
+	fs.recentDirs = append(fs.recentDirs, g)
+	if len(fs.recentDirs) > recentDirsMax {
+		old := fs.recentDirs[0]
+		copy(fs.recentDirs, fs.recentDirs[1:])
+		fs.recentDirs[len(fs.recentDirs)-1] = nil
+		fs.recentDirs = fs.recentDirs[:len(fs.recentDirs)-1]
+		old.decref()
+	}
+}
+
+// dropDirs lets go of the directories keepDir holds.
+func (fs *Fs) dropDirs() {
+	for _, g := range fs.recentDirs {
+		g.decref()
+	}
+	fs.recentDirs = nil
 }
 
 // lookup finds elem in directory f: its entry, meta block and index.

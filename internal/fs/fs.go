@@ -68,8 +68,14 @@ type Fs struct {
 	super fsdisk.Super // as it will be committed
 	c     cache
 
-	files  map[fileKey]*File // open files, shared by all walkers
-	dirtyF map[*File]bool    // files whose DirEntry must be written back
+	files map[fileKey]*File // open files, shared by all walkers
+	// recentDirs holds a reference to the directories last opened, so
+	// that their name index and free-slot hint outlive the requests
+	// that use them: a client creating files one at a time walks to
+	// the directory afresh for each, and a directory read again from
+	// its blocks each time makes n creations cost n².
+	recentDirs []*File
+	dirtyF     map[*File]bool // files whose DirEntry must be written back
 
 	halted  bool
 	closed  bool
@@ -236,6 +242,7 @@ func (fs *Fs) Close() error {
 	fs.arch.cancel()
 	fs.wg.Wait()
 	fs.mu.Lock()
+	fs.dropDirs()
 	var err error
 	if !fs.opt.ReadOnly {
 		err = fs.commit()
