@@ -95,6 +95,18 @@ func consQuiet(t testing.TB, f *fossilServer, line string) {
 	}
 }
 
+// consOK runs a console command that may print what it did (lines
+// starting with a tab, as wstat's old: and new:) but no error.
+func consOK(t testing.TB, f *fossilServer, line string) {
+	t.Helper()
+	out := consOut(t, f, line)
+	for _, l := range strings.SplitAfter(out, "\n") {
+		if l != "" && !strings.HasPrefix(l, "\t") {
+			t.Fatalf("console: %s: %q", line, out)
+		}
+	}
+}
+
 var archiveLine = regexp.MustCompile(`archive vac:[0-9a-f]{40}\n`)
 
 // consArchive runs snap -a, which prints nothing, though the archive
