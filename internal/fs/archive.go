@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/plan9fossil/fossil/internal/fault"
 	"github.com/plan9fossil/fossil/internal/fsdisk"
 	"github.com/plan9fossil/fossil/internal/vac"
 	"github.com/plan9fossil/fossil/venti"
@@ -145,6 +146,7 @@ func (fs *Fs) ArchiveNow() (venti.Score, bool, error) {
 	if err := v.Sync(w.ctx); err != nil {
 		return venti.Score{}, false, fmt.Errorf("venti sync: %w", err)
 	}
+	fault.Point("fs.archive.beforelast")
 
 	fs.mu.Lock()
 	defer func() {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/plan9fossil/fossil/internal/fault"
 	"github.com/plan9fossil/fossil/internal/fsdisk"
 	"github.com/plan9fossil/fossil/venti"
 )
@@ -399,14 +400,17 @@ func (fs *Fs) commit() error {
 	if err := fs.writeLabels(); err != nil {
 		return err
 	}
+	fault.Point("fs.commit.afterdata")
 	// 2.
 	if err := fs.part.Sync(); err != nil {
 		return fmt.Errorf("fs: sync: %w", err)
 	}
+	fault.Point("fs.commit.beforesuper")
 	// 3, 4. The commit point.
 	if err := fs.writeSuper(); err != nil {
 		return err
 	}
+	fault.Point("fs.commit.aftersuper")
 	if err := fs.part.Sync(); err != nil {
 		return fmt.Errorf("fs: sync: %w", err)
 	}
@@ -418,6 +422,7 @@ func (fs *Fs) commit() error {
 	clear(c.fresh)
 	// 5. Close what the committed tree no longer uses.
 	for _, pc := range c.closes {
+		fault.Point("fs.commit.close")
 		l, err := fs.label(pc.addr)
 		if err != nil {
 			continue
@@ -461,6 +466,7 @@ func (fs *Fs) writeLabels() error {
 		if _, err := fs.part.WriteAt(lb.data, int64(n)*int64(fs.bs)); err != nil {
 			return fmt.Errorf("fs: write label block %d: %w", n, err)
 		}
+		fault.Point("fs.commit.label")
 		lb.dirty = false
 		lb.elem = c.lclean.PushBack(n)
 	}

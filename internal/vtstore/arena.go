@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/plan9fossil/fossil/internal/fault"
 	"github.com/plan9fossil/fossil/internal/vtdisk"
 	"github.com/plan9fossil/fossil/venti"
 )
@@ -353,6 +354,7 @@ func (a *arena) flush(disk *vtdisk.TailStats) error {
 	if err != nil {
 		return err
 	}
+	fault.Point("vtstore.flush.clumps")
 	if err := a.writeTail(&tail); err != nil {
 		return err
 	}
@@ -437,6 +439,7 @@ func (a *arena) seal() error {
 	if err := a.flush(nil); err != nil {
 		return err
 	}
+	fault.Point("vtstore.seal.flushed")
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
 	a.mu.Lock()
@@ -453,6 +456,7 @@ func (a *arena) seal() error {
 	if err := a.writeTail(&t); err != nil {
 		return err
 	}
+	fault.Point("vtstore.seal.done")
 	a.mu.Lock()
 	a.written = t
 	a.mu.Unlock()

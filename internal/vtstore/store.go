@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/plan9fossil/fossil/internal/fault"
 	"github.com/plan9fossil/fossil/internal/vtdisk"
 	"github.com/plan9fossil/fossil/internal/whack"
 	"github.com/plan9fossil/fossil/venti"
@@ -388,6 +389,7 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 			continue
 		}
 		if err == nil {
+			fault.Point("vtstore.write.appended")
 			s.addPending(a, aa, &c.ClumpInfo)
 			if s.bloom != nil {
 				s.bloomMu.Lock()
@@ -540,6 +542,7 @@ func (s *Store) FlushIndex() error {
 			return fmt.Errorf("bloom: %w", err)
 		}
 	}
+	fault.Point("vtstore.index.buckets")
 	for i, a := range s.arenas {
 		t := a.trailer()
 		if t.Disk != covered[i] && !t.Disk.Sealed {
@@ -637,6 +640,7 @@ func (s *Store) writeBuckets(entries []vtdisk.IEntry) error {
 			return fmt.Errorf("isect %s: bucket %d: %w", h.Name, b, err)
 		}
 		touched[p] = true
+		fault.Point("vtstore.index.bucket")
 		i = j
 	}
 	for p := range touched {
