@@ -51,8 +51,9 @@ type cache struct {
 	nfree  int
 	cursor uint32 // where the allocator looks next
 
-	onDisk fsdisk.Super // the super block last written
-	runBuf []byte       // commit's buffer for runs of blocks
+	onDisk   fsdisk.Super // the super block last written
+	inflight *commitment  // a commit whose syncs are running, if any
+	runBuf   []byte       // commit's buffer for runs of blocks
 
 	// counters for the console and benchmarks
 	reads, writes, ventiReads int64
@@ -252,21 +253,21 @@ func (fs *Fs) alloc(t fsdisk.BlockType, tag uint32, from []byte, privileged bool
 			return nil, err
 		}
 		c.nfree--
-		b := c.blocks[a]
-		if b == nil {
-			b = &block{addr: a, data: make([]byte, fs.bs)}
-			c.blocks[a] = b
-		} else if b.elem != nil {
-			c.clean.Remove(b.elem)
-			b.elem = nil
+		// Always a new block: the block a freed address had may
+		// still be cached, and a source's entryRef to it must not
+		// take the new block for the one it knew (source.cached
+		// compares blocks, not addresses).
+		if old := c.blocks[a]; old != nil && old.elem != nil {
+			c.clean.Remove(old.elem)
+			old.elem = nil
 		}
+		b := &block{addr: a, data: make([]byte, fs.bs)}
+		c.blocks[a] = b
 		switch {
 		case from != nil:
 			copy(b.data, from)
 		case t.Level() > 0:
 			copy(b.data, fs.zeroPtr)
-		default:
-			clear(b.data)
 		}
 		b.fresh = true
 		c.fresh[a] = b
@@ -351,25 +352,62 @@ func (fs *Fs) trim() {
 		v := c.vlru.Remove(c.vlru.Front()).(*ventiBlock)
 		delete(c.venti, v.score)
 	}
-	if len(c.fresh) > limit {
-		if err := fs.commit(); err != nil {
-			fs.opt.Logf("fs: commit: %v", err)
+	if cm := c.inflight; cm != nil {
+		select {
+		case <-cm.done:
+			if err := fs.waitCommit(); err != nil {
+				fs.opt.Logf("fs: commit: %v", err)
+			}
+		default:
 		}
+	}
+	if len(c.fresh) > limit {
+		fs.commitBehind()
 	}
 }
 
 // commit writes every change to the disk in the order that keeps it
-// consistent (see the package documentation).
+// consistent (see the package documentation), and returns when it is
+// there.
 func (fs *Fs) commit() error {
+	if err := fs.waitCommit(); err != nil {
+		return err
+	}
+	cm, err := fs.startCommit()
+	if cm == nil || err != nil {
+		return err
+	}
+	cm.sync()
+	return fs.finishCommit(cm)
+}
+
+// A commitment is a commit whose blocks and labels are written and whose
+// syncs and super block are still to come. Those run without the engine
+// lock when the cache fills (trim), so that writers go on meanwhile: the
+// blocks it writes are no longer fresh, so a change to them makes a
+// copy, which belongs to the next commit.
+type commitment struct {
+	fs     *Fs
+	super  fsdisk.Super   // the super block it writes
+	packed []byte         // packed
+	closes []pendingClose // blocks the committed tree no longer uses
+	done   chan struct{}  // closed when sync has returned
+	err    error
+}
+
+// startCommit writes the fresh blocks and the labels and returns the
+// commitment to finish, or nil if there is nothing to commit. From here
+// on the blocks it wrote are clean.
+func (fs *Fs) startCommit() (*commitment, error) {
 	if fs.opt.ReadOnly {
-		return nil
+		return nil, nil
 	}
 	if err := fs.flushFiles(); err != nil {
-		return err
+		return nil, err
 	}
 	c := &fs.c
 	if len(c.fresh) == 0 && len(c.closes) == 0 && !fs.labelsDirty() && !fs.superDirty() {
-		return nil
+		return nil, nil
 	}
 	// 1. Fresh blocks, in address order, runs written at once.
 	addrs := make([]uint32, 0, len(c.fresh))
@@ -392,27 +430,17 @@ func (fs *Fs) commit() error {
 			run = append(run, c.fresh[a].data...)
 		}
 		if _, err := fs.part.WriteAt(run, fs.disk.DataOffset(addrs[i])); err != nil {
-			return fmt.Errorf("fs: write block 0x%x: %w", addrs[i], err)
+			return nil, fmt.Errorf("fs: write block 0x%x: %w", addrs[i], err)
 		}
 		c.writes += int64(j - i)
 		i = j
 	}
 	if err := fs.writeLabels(); err != nil {
-		return err
+		return nil, err
 	}
-	fault.Point("fs.commit.afterdata")
-	// 2.
-	if err := fs.part.Sync(); err != nil {
-		return fmt.Errorf("fs: sync: %w", err)
-	}
-	fault.Point("fs.commit.beforesuper")
-	// 3, 4. The commit point.
-	if err := fs.writeSuper(); err != nil {
-		return err
-	}
-	fault.Point("fs.commit.aftersuper")
-	if err := fs.part.Sync(); err != nil {
-		return fmt.Errorf("fs: sync: %w", err)
+	cm := &commitment{fs: fs, super: fs.super, packed: make([]byte, fsdisk.SuperSize), done: make(chan struct{})}
+	if err := cm.super.Pack(cm.packed); err != nil {
+		return nil, err
 	}
 	for _, a := range addrs {
 		b := c.fresh[a]
@@ -420,8 +448,49 @@ func (fs *Fs) commit() error {
 		b.elem = c.clean.PushBack(b)
 	}
 	clear(c.fresh)
+	cm.closes, c.closes = c.closes, nil
+	return cm, nil
+}
+
+// sync makes the commitment's blocks durable, then writes its super
+// block, the commit point, and makes that durable. It needs no lock.
+func (cm *commitment) sync() {
+	defer close(cm.done)
+	fs := cm.fs
+	fault.Point("fs.commit.afterdata")
+	// 2.
+	if err := fs.part.Sync(); err != nil {
+		cm.err = fmt.Errorf("fs: sync: %w", err)
+		return
+	}
+	fault.Point("fs.commit.beforesuper")
+	// 3, 4. The commit point.
+	if _, err := fs.part.WriteAt(cm.packed, int64(fs.h.Super)*int64(fs.bs)); err != nil {
+		cm.err = fmt.Errorf("fs: write super block: %w", err)
+		return
+	}
+	fault.Point("fs.commit.aftersuper")
+	if err := fs.part.Sync(); err != nil {
+		cm.err = fmt.Errorf("fs: sync: %w", err)
+	}
+}
+
+// finishCommit closes what the committed tree no longer uses, once its
+// commitment is on the disk. A commitment that failed leaves the disk
+// as the last good commit left it, but the blocks it wrote are no longer
+// fresh in memory: the file system refuses changes from then on.
+func (fs *Fs) finishCommit(cm *commitment) error {
+	c := &fs.c
+	if c.inflight == cm {
+		c.inflight = nil
+	}
+	if cm.err != nil {
+		fs.failed = fmt.Errorf("%w (changes refused from now on)", cm.err)
+		return cm.err
+	}
+	c.onDisk = cm.super
 	// 5. Close what the committed tree no longer uses.
-	for _, pc := range c.closes {
+	for _, pc := range cm.closes {
 		fault.Point("fs.commit.close")
 		l, err := fs.label(pc.addr)
 		if err != nil {
@@ -437,10 +506,49 @@ func (fs *Fs) commit() error {
 			c.nfree++
 		}
 	}
-	c.closes = c.closes[:0]
 	// Their labels go out now; a crash before they reach the disk
 	// only leaks the blocks.
 	return fs.writeLabels()
+}
+
+// waitCommit finishes the commitment in flight, if any, waiting for
+// its syncs.
+func (fs *Fs) waitCommit() error {
+	cm := fs.c.inflight
+	if cm == nil {
+		return nil
+	}
+	<-cm.done
+	return fs.finishCommit(cm)
+}
+
+// commitBehind is trim's commit: it starts one whose syncs run in the
+// background, after finishing the one before. Writers wait only when
+// the fresh blocks reach twice the cache's size while one is in flight.
+func (fs *Fs) commitBehind() {
+	c := &fs.c
+	if cm := c.inflight; cm != nil {
+		select {
+		case <-cm.done:
+		default:
+			if len(c.fresh) <= 2*fs.opt.CacheBlocks {
+				return
+			}
+		}
+		if err := fs.waitCommit(); err != nil {
+			fs.opt.Logf("fs: commit: %v", err)
+			return
+		}
+	}
+	cm, err := fs.startCommit()
+	if err != nil {
+		fs.opt.Logf("fs: commit: %v", err)
+		return
+	}
+	if cm != nil {
+		c.inflight = cm
+		go cm.sync()
+	}
 }
 
 func (fs *Fs) labelsDirty() bool {
@@ -470,18 +578,6 @@ func (fs *Fs) writeLabels() error {
 		lb.dirty = false
 		lb.elem = c.lclean.PushBack(n)
 	}
-	return nil
-}
-
-func (fs *Fs) writeSuper() error {
-	buf := make([]byte, fsdisk.SuperSize)
-	if err := fs.super.Pack(buf); err != nil {
-		return err
-	}
-	if _, err := fs.part.WriteAt(buf, int64(fs.h.Super)*int64(fs.bs)); err != nil {
-		return fmt.Errorf("fs: write super block: %w", err)
-	}
-	fs.c.onDisk = fs.super
 	return nil
 }
 

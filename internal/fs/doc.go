@@ -39,6 +39,16 @@
 // committed. So everything that Sync returned for survives kill -9 and
 // power loss, and the disk is consistent at every instant.
 //
+// The commit that too many dirty blocks start runs steps 2 to 4 in the
+// background, without the engine lock (commitment in cache.go): after
+// step 1 the blocks it wrote are no longer fresh, so a change to them
+// copies them into the next commit, and the super block it writes is the
+// one of step 1. Writers wait only if the fresh blocks of the next commit
+// reach twice the cache's size first; any other commit waits for the one
+// in flight, so super blocks reach the disk in order. A background sync
+// that fails leaves the disk at the last good commit and the file system
+// refusing changes with that error.
+//
 // # Full disk
 //
 // A few blocks are kept in reserve: ordinary writes fail with "file
@@ -50,5 +60,6 @@
 // # Locking
 //
 // One mutex guards the whole engine; requests are short. Disk reads are
-// done under it; the archiver talks to venti without it.
+// done under it; the archiver talks to venti and the background commit
+// syncs without it.
 package fs

@@ -79,6 +79,7 @@ type Fs struct {
 
 	halted  bool
 	closed  bool
+	failed  error  // a commit failed: changes are refused
 	zero    []byte // a block of zeros, never changed
 	zeroPtr []byte // a pointer block of zero scores, never changed
 
@@ -265,6 +266,8 @@ func (fs *Fs) writeCheck() error {
 		return ErrHalted
 	case fs.opt.ReadOnly:
 		return ErrReadOnly
+	case fs.failed != nil:
+		return fs.failed
 	}
 	return nil
 }
