@@ -617,13 +617,25 @@ func (s *Store) writeBuckets(entries []vtdisk.IEntry) error {
 			bk = &vtdisk.Bucket{}
 		}
 		bk.Magic = h.BucketMagic
+		// Find searches by halves, so only in the entries read, which
+		// are sorted; those appended here are looked up in added. An
+		// entry already on disk comes again when a crash fell between
+		// the bucket writes and the trailers that record them: it
+		// must not go in twice (the crash campaign found it did).
+		read := &vtdisk.Bucket{Entries: bk.Entries[:len(bk.Entries):len(bk.Entries)]}
+		added := make(map[ientryKey]bool, j-i)
 		for _, e := range entries[i:j] {
-			if p, found := bk.Find(e.Score, e.Type, false); found {
+			if p, found := read.Find(e.Score, e.Type, false); found {
 				if p.Addr != e.Addr {
 					s.logf("venti: %v/%d is in the index at %#x; keeping that copy, not %#x", e.Score, e.Type, p.Addr, e.Addr)
 				}
 				continue
 			}
+			k := ientryKey{e.Score, e.Type}
+			if added[k] {
+				continue
+			}
+			added[k] = true
 			e.WTime = now
 			bk.Entries = append(bk.Entries, e)
 		}
@@ -675,4 +687,21 @@ func (s *Store) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// Resident is the memory the store holds whatever it is asked: the
+// bloom filter (read whole into memory) and the arenas' write-behind
+// queues at their fullest. The caches come on top.
+func (s *Store) Resident() int64 {
+	var n int64
+	if s.bloom != nil {
+		n += int64(len(s.bloom.Data))
+	}
+	return n + (maxChunks+1)*chunkCap
+}
+
+// ientryKey names an index entry: a score and a type.
+type ientryKey struct {
+	score venti.Score
+	t     venti.DiskType
 }

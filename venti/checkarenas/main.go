@@ -304,10 +304,12 @@ func (ac *arenaCheck) sync(n int) {
 			}
 			if err != nil {
 				scoreErr := errors.Is(err, vtdisk.ErrScore)
-				if scoreErr && cl.Encoding == vtdisk.EncodingNone && aa >= ac.old.Used {
+				if aa >= ac.old.Used && (scoreErr || cl.Encoding == vtdisk.EncodingWhack) {
 					// A clump past the trailer's end of the log
-					// whose data does not match: a write that was
-					// cut short. The log ends before it.
+					// whose data does not match, or compressed
+					// data that does not decode: a write that was
+					// cut short (the crash campaign leaves such).
+					// The log ends before it; nothing claims it.
 					ac.end = true
 					return
 				}
