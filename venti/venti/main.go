@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 
 	"github.com/plan9fossil/fossil/internal/arg"
 	"github.com/plan9fossil/fossil/internal/dialstr"
@@ -145,6 +146,14 @@ func serve(f *flags) error {
 	if err != nil {
 		fmt.Fprintln(os.Stderr)
 		return err
+	}
+	// Go's collector lets the heap grow to twice what is live; the
+	// operator sized the caches, so hold the whole process near what
+	// they and the bloom filter take (unless GOMEMLIMIT says
+	// otherwise). The collector works harder near the limit rather
+	// than let memory go past it.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(opt.LumpCache + opt.IndexCache + store.Resident() + 48<<20)
 	}
 	fmt.Fprintf(os.Stderr, "sync...")
 	if err := store.Sync(context.Background()); err != nil {
