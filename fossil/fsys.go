@@ -139,7 +139,10 @@ func (t *fsysTable) Venti(name, host string, set bool) error {
 	t.logf("%s: dialing venti at %s", addr, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := venti.DialContext(ctx, addr)
+	// A redialing connection: when venti restarts, the archiver's
+	// retries and the reads of archived blocks find it again instead
+	// of failing until fossil restarts (venti.DialRedial).
+	c, err := venti.DialRedial(ctx, addr)
 	if err != nil {
 		return fmt.Errorf("could not connect to venti: %v", err)
 	}

@@ -2,8 +2,10 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/plan9fossil/fossil/internal/fault"
 	"github.com/plan9fossil/fossil/internal/fsdisk"
@@ -63,17 +65,44 @@ func (fs *Fs) StartArchiver(done func(venti.Score)) {
 	go func() {
 		defer fs.wg.Done()
 		fs.arch.kickArchiver()
+		// An archive that fails (venti went away, say) is tried again
+		// while its snapshot is pending, after a pause that doubles
+		// from archRetryFirst to archRetryMax; a kick tries at once.
+		// The blocks a failed attempt got venti to sync are not sent
+		// again (see archWalk.unsynced), so the archive resumes.
+		var retry *time.Timer
+		var retryC <-chan time.Time
+		var pause time.Duration
+		defer func() {
+			if retry != nil {
+				retry.Stop()
+			}
+		}()
 		for {
 			select {
 			case <-fs.stop:
 				return
 			case <-fs.arch.kick:
+			case <-retryC:
 			}
+			retryC = nil
 			score, ok, err := fs.ArchiveNow()
 			if err != nil {
-				fs.opt.Logf("archive: %v", err)
+				if errors.Is(err, ErrNoVenti) || !fs.archivePending() {
+					fs.opt.Logf("archive: %v", err)
+					continue
+				}
+				pause = min(max(2*pause, archRetryFirst), archRetryMax)
+				fs.opt.Logf("archive: %v; trying again in %v", err, pause)
+				if retry == nil {
+					retry = time.NewTimer(pause)
+				} else {
+					retry.Reset(pause)
+				}
+				retryC = retry.C
 				continue
 			}
+			pause = 0
 			if ok && fs.arch.done != nil {
 				fs.arch.done(score)
 			}
@@ -81,9 +110,22 @@ func (fs *Fs) StartArchiver(done func(venti.Score)) {
 	}()
 }
 
+// The pauses between attempts at an archive that failed.
+const (
+	archRetryFirst = time.Second
+	archRetryMax   = 30 * time.Second
+)
+
+// archivePending reports whether a snapshot waits to be archived.
+func (fs *Fs) archivePending() bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.super.Current != fsdisk.NilBlock || fs.super.Next != fsdisk.NilBlock
+}
+
 // ArchiveNow archives the pending snapshot, if any, and returns the
 // score of the archive's venti.Root.
-func (fs *Fs) ArchiveNow() (venti.Score, bool, error) {
+func (fs *Fs) ArchiveNow() (_ venti.Score, _ bool, err error) {
 	fs.arch.init()
 	v := fs.opt.Venti
 	fs.mu.Lock()
@@ -114,6 +156,18 @@ func (fs *Fs) ArchiveNow() (venti.Score, bool, error) {
 		return venti.Score{}, false, ErrNoVenti
 	}
 	w := &archWalk{fs: fs, v: v, ctx: fs.arch.ctx, epoch: rl.Epoch, patch: make(map[venti.Score]func([]byte) error)}
+	defer func() {
+		if err != nil {
+			w.forgetUnsynced()
+		}
+	}()
+	// A sync before anything is sent: a venti that cannot vouch for
+	// what it acknowledged before (a restarted server, see
+	// venti.DialRedial) fails it, and this attempt ends before it
+	// costs anything.
+	if err := v.Sync(w.ctx); err != nil {
+		return venti.Score{}, false, fmt.Errorf("venti sync: %w", err)
+	}
 	if err := w.patchRoot(top); err != nil {
 		return venti.Score{}, false, err
 	}
@@ -146,6 +200,9 @@ func (fs *Fs) ArchiveNow() (venti.Score, bool, error) {
 	if err := v.Sync(w.ctx); err != nil {
 		return venti.Score{}, false, fmt.Errorf("venti sync: %w", err)
 	}
+	fs.arch.mu.Lock()
+	w.unsynced = nil // all synced now
+	fs.arch.mu.Unlock()
 	fault.Point("fs.archive.beforelast")
 
 	fs.mu.Lock()
@@ -209,7 +266,63 @@ type archWalk struct {
 	ctx   context.Context
 	epoch uint32
 	patch map[venti.Score]func([]byte) error // changes to blocks on their way
-	byTop map[venti.Score]fsdisk.Entry       // local top score -> venti entry
+	// byTop maps the local top score of each tree archived to its
+	// venti entry. The blocks of a directory with more than a block of
+	// entries are archived several at a time (pointers), so it has a
+	// lock.
+	byTopMu sync.Mutex
+	byTop   map[venti.Score]fsdisk.Entry
+
+	// The blocks written to venti and recorded in fs.arch.scores whose
+	// writes no Sync has covered yet, under fs.arch.mu. A venti that
+	// dies may lose them, so when the archive fails they are forgotten
+	// and the next attempt sends them again; a Sync every
+	// archSyncEvery blocks keeps what a failed attempt must redo
+	// short.
+	unsynced []uint32
+	syncMu   sync.Mutex // one periodic sync at a time
+}
+
+// archSyncEvery is how many blocks the archiver writes between syncs.
+const archSyncEvery = 1024
+
+// wrote records that the block at a went to venti as vs and syncs
+// venti when enough such blocks have gone since the last sync.
+func (w *archWalk) wrote(a uint32, epoch uint32, vs venti.Score) error {
+	fs := w.fs
+	fs.arch.mu.Lock()
+	fs.arch.scores[a] = archived{epoch, vs}
+	w.unsynced = append(w.unsynced, a)
+	n := len(w.unsynced)
+	fs.arch.mu.Unlock()
+	if n < archSyncEvery || !w.syncMu.TryLock() {
+		return nil
+	}
+	defer w.syncMu.Unlock()
+	// The sync covers the writes acknowledged before it is sent: those
+	// recorded now.
+	fs.arch.mu.Lock()
+	n = len(w.unsynced)
+	fs.arch.mu.Unlock()
+	if err := w.v.Sync(w.ctx); err != nil {
+		return fmt.Errorf("venti sync: %w", err)
+	}
+	fs.arch.mu.Lock()
+	w.unsynced = append(w.unsynced[:0], w.unsynced[n:]...)
+	fs.arch.mu.Unlock()
+	return nil
+}
+
+// forgetUnsynced drops the blocks no sync covered from fs.arch.scores,
+// so that the next archive writes them again.
+func (w *archWalk) forgetUnsynced() {
+	fs := w.fs
+	fs.arch.mu.Lock()
+	defer fs.arch.mu.Unlock()
+	for _, a := range w.unsynced {
+		delete(fs.arch.scores, a)
+	}
+	w.unsynced = nil
 }
 
 // entry returns the venti form of an entry, archiving its tree.
@@ -239,10 +352,12 @@ func (w *archWalk) entry(e fsdisk.Entry) (fsdisk.Entry, error) {
 	ve.Flags &^= venti.EntryLocal
 	ve.Score = s
 	ve.Snap, ve.Archive, ve.Tag = 0, 0, 0
+	w.byTopMu.Lock()
 	if w.byTop == nil {
 		w.byTop = make(map[venti.Score]fsdisk.Entry)
 	}
 	w.byTop[e.Score] = ve
+	w.byTopMu.Unlock()
 	return ve, nil
 }
 
@@ -307,9 +422,9 @@ func (w *archWalk) block(s venti.Score, t fsdisk.BlockType, tag uint32) (venti.S
 		fs.setLabel(a, l)
 	}
 	fs.mu.Unlock()
-	fs.arch.mu.Lock()
-	fs.arch.scores[a] = archived{l.Epoch, vs}
-	fs.arch.mu.Unlock()
+	if err := w.wrote(a, l.Epoch, vs); err != nil {
+		return s, err
+	}
 	return vs, nil
 }
 
