@@ -111,11 +111,32 @@ func (a Addr) GoAddr() (network, address string, err error) {
 	if host == "*" {
 		host = ""
 	}
+	host = longIPv4(host)
 	port, err := Port(a.Service)
 	if err != nil {
 		return "", "", err
 	}
 	return networks[a.Net], net.JoinHostPort(host, strconv.Itoa(port)), nil
+}
+
+// longIPv4 writes out the short IPv4 forms Plan 9 accepts and Go does
+// not: a.b is a.0.0.b and a.b.c is a.b.0.c (the boot program's venti is
+// tcp!127.1!17034). Anything else is returned as it is.
+func longIPv4(host string) string {
+	parts := strings.Split(host, ".")
+	if len(parts) != 2 && len(parts) != 3 {
+		return host
+	}
+	for _, p := range parts {
+		if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 255 || p == "" || p[0] == '+' {
+			return host
+		}
+	}
+	last := parts[len(parts)-1]
+	if len(parts) == 2 {
+		return parts[0] + ".0.0." + last
+	}
+	return parts[0] + "." + parts[1] + ".0." + last
 }
 
 // Dial connects to the dial string s (default service defService).
@@ -127,6 +148,9 @@ func Dial(ctx context.Context, s, defService string) (net.Conn, error) {
 	network, address, err := a.GoAddr()
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", s, err)
+	}
+	if c, ok, err := nativeDial(ctx, network, address); ok {
+		return c, err
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, network, address)
@@ -142,6 +166,9 @@ func Listen(s, defService string) (net.Listener, error) {
 	network, address, err := a.GoAddr()
 	if err != nil {
 		return nil, fmt.Errorf("announce %s: %w", s, err)
+	}
+	if l, ok, err := nativeListen(network, address); ok {
+		return l, err
 	}
 	return net.Listen(network, address)
 }

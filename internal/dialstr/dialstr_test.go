@@ -43,6 +43,11 @@ func TestGoAddr(t *testing.T) {
 		{"tcp!*!venti", "tcp", ":17034"},
 		{"net!127.0.0.3!9fs", "tcp", "127.0.0.3:564"},
 		{"tcp!::1!1", "tcp", "[::1]:1"},
+		// Plan 9's short IPv4 forms, as the boot program writes them.
+		{"tcp!127.1!17034", "tcp", "127.0.0.1:17034"},
+		{"tcp!135.104.1!564", "tcp", "135.104.0.1:564"},
+		{"tcp!example.com!564", "tcp", "example.com:564"},
+		{"tcp!300.1!564", "tcp", "300.1:564"},
 	}
 	for _, tt := range tests {
 		a, err := Parse(tt.in, "venti")
