@@ -34,14 +34,16 @@ all:V:
 host:V:
 	for(c in $CMDS) go build -o bin/host/$c ./`{echo $c | sed 's,^fossil/fossil$,fossil,; s,^fossil/con$,fossil/cons,'}
 
+# $"ROOT, not $ROOT: Plan 9's mk hands rc an empty ROOT as an empty
+# list, which rc refuses to concatenate ("null list in concatenation").
 install:V:
 	for(c in $CMDS) if(! test -f bin/$objtype/$c){
 		echo 'mk install: no bin/'$objtype/$c': run mk all first' >[1=2]
 		exit missing
 	}
-	mkdir -p $ROOT/$objtype/bin/venti $ROOT/$objtype/bin/fossil $ROOT/rc/bin
-	for(c in $CMDS) cp bin/$objtype/$c $ROOT/$objtype/bin/$c
-	for(c in $RCSCRIPTS) if(! ~ $c '') cp rc/$c $ROOT/rc/bin/$c
+	mkdir -p $"ROOT/$objtype/bin/venti $"ROOT/$objtype/bin/fossil $"ROOT/rc/bin
+	for(c in $CMDS) cp bin/$objtype/$c $"ROOT/$objtype/bin/$c
+	for(c in $RCSCRIPTS) if(! ~ $c '') cp rc/$c $"ROOT/rc/bin/$c
 	status=''
 
 test:V:
