@@ -153,7 +153,7 @@ func serve(f *flags) error {
 	// otherwise). The collector works harder near the limit rather
 	// than let memory go past it.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(opt.LumpCache + opt.IndexCache + store.Resident() + 48<<20)
+		debug.SetMemoryLimit(opt.LumpCache + opt.IndexCache + store.Resident() + 64<<20)
 	}
 	fmt.Fprintf(os.Stderr, "sync...")
 	if err := store.Sync(context.Background()); err != nil {
