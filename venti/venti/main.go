@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 
 	"github.com/plan9fossil/fossil/internal/arg"
 	"github.com/plan9fossil/fossil/internal/dialstr"
@@ -88,7 +89,15 @@ func main() {
 		}
 		return
 	}
+	// VENTI_CPUPROFILE names a file for a CPU profile of the whole
+	// run, written when the server stops (as FOSSIL_CPUPROFILE).
+	if p := os.Getenv("VENTI_CPUPROFILE"); p != "" {
+		if pf, err := os.Create(p); err == nil && pprof.StartCPUProfile(pf) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := serve(&f); err != nil {
+		pprof.StopCPUProfile()
 		cmd.Fatalf("%v", err)
 	}
 }
