@@ -77,7 +77,7 @@ func (h *ArenaHead) Pack(buf []byte) error {
 	if len(buf) < h.PackedSize() {
 		return short(whereHead, len(buf), h.PackedSize())
 	}
-	if !nameOK(h.Name) {
+	if !ValidName(h.Name) {
 		return errorf(whereHead, ErrCorrupt, "bad name %q", h.Name)
 	}
 	be.PutUint32(buf, ArenaHeadMagic)
@@ -233,7 +233,7 @@ func (t *ArenaTail) Pack(block []byte) error {
 	if need := t.PackedSize() + venti.ScoreSize; len(block) < need {
 		return short(whereTail, len(block), need)
 	}
-	if !nameOK(t.Name) {
+	if !ValidName(t.Name) {
 		return errorf(whereTail, ErrCorrupt, "bad name %q", t.Name)
 	}
 	clear(block)

@@ -82,7 +82,7 @@ func ParseConfig(text string) (*Config, error) {
 		var err error
 		switch key {
 		case "index":
-			if !nameOK(arg) {
+			if !ValidName(arg) {
 				return nil, errorf(where, ErrSyntax, "illegal index name %q", arg)
 			}
 			c.Index = arg

@@ -75,7 +75,7 @@ func LayoutArenaPart(size int64, blockSize, tableSize uint32, arenaSize uint64, 
 	if arenaSize%bs != 0 {
 		return nil, errorf(where, ErrCorrupt, "arena size %d is not a multiple of the block size %d", arenaSize, bs)
 	}
-	if !nameOK(prefix) {
+	if !ValidName(prefix) {
 		return nil, errorf(where, ErrCorrupt, "illegal name template %q", prefix)
 	}
 	tb := tableBase(blockSize)
@@ -108,7 +108,7 @@ func LayoutArenaPart(size int64, blockSize, tableSize uint32, arenaSize uint64, 
 			}
 		}
 		name := prefix + itoa(i)
-		if !nameOK(name) {
+		if !ValidName(name) {
 			return nil, errorf(where, ErrTooLarge, "arena name %q is too long", name)
 		}
 		l.Map = append(l.Map, AMap{Name: name, Start: addr, Stop: limit})
@@ -176,7 +176,7 @@ func NewISect(size int64, name string, blockSize, tableSize, version uint32) (*I
 	if !okBlockSize(blockSize) {
 		return nil, errorf(where, ErrCorrupt, "bad block size %d: want a power of two from %d to %d", blockSize, MinBlockSize, MaxBlockSize)
 	}
-	if !nameOK(name) {
+	if !ValidName(name) {
 		return nil, errorf(where, ErrCorrupt, "illegal name %q", name)
 	}
 	if version != ISectVersion1 && version != ISectVersion2 {
@@ -231,7 +231,7 @@ func WriteIndexMap(w io.WriterAt, s *ISect, m *IndexMap) error {
 // Index, Start and Stop and returns the section map.
 func LayoutIndex(name string, sects []*ISect) ([]AMap, error) {
 	where := "index " + name
-	if !nameOK(name) || name == "" {
+	if !ValidName(name) || name == "" {
 		return nil, errorf(where, ErrCorrupt, "illegal index name %q", name)
 	}
 	if len(sects) == 0 {

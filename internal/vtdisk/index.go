@@ -97,7 +97,7 @@ func (s *ISect) Pack(buf []byte) error {
 	if len(buf) < s.PackedSize() {
 		return short(whereISect, len(buf), s.PackedSize())
 	}
-	if !nameOK(s.Name) || !nameOK(s.Index) {
+	if !ValidName(s.Name) || !ValidName(s.Index) {
 		return errorf(whereISect, ErrCorrupt, "bad name %q or index name %q", s.Name, s.Index)
 	}
 	be.PutUint32(buf, ISectMagic)
@@ -176,7 +176,7 @@ func (m *IndexMap) Unpack(table []byte) error {
 		return errorf(whereIndexMap, ErrVersion, "%d", v)
 	}
 	x.Version = uint32(v)
-	if x.Name, ok = l.next(); !ok || !nameOK(x.Name) {
+	if x.Name, ok = l.next(); !ok || !ValidName(x.Name) {
 		return errorf(whereIndexMap, ErrCorrupt, "bad index name %q", x.Name)
 	}
 	s, _ = l.next()
@@ -202,7 +202,7 @@ func (m *IndexMap) Pack(table []byte) error {
 	if m.Version != IndexVersion {
 		return errorf(whereIndexMap, ErrVersion, "%d", m.Version)
 	}
-	if !nameOK(m.Name) || m.Name == "" {
+	if !ValidName(m.Name) || m.Name == "" {
 		return errorf(whereIndexMap, ErrCorrupt, "bad index name %q", m.Name)
 	}
 	b := []byte(IndexMagic + "\n")

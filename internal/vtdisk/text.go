@@ -100,7 +100,7 @@ func parseAMap(l *lines, where string) ([]AMap, error) {
 		if len(f) != 3 {
 			return nil, errorf(where, ErrCorrupt, "entry %d: want name, start and stop: %q", i, s)
 		}
-		if !nameOK(f[0]) {
+		if !ValidName(f[0]) {
 			return nil, errorf(where, ErrCorrupt, "entry %d: bad name %q", i, f[0])
 		}
 		start, ok1 := parseDecimal(f[1], 64)
@@ -121,7 +121,7 @@ func appendAMap(b []byte, m []AMap, where string) ([]byte, error) {
 	b = strconv.AppendInt(b, int64(len(m)), 10)
 	b = append(b, '\n')
 	for i, a := range m {
-		if !nameOK(a.Name) || a.Name == "" {
+		if !ValidName(a.Name) || a.Name == "" {
 			return nil, errorf(where, ErrCorrupt, "entry %d: bad name %q", i, a.Name)
 		}
 		b = append(b, a.Name...)

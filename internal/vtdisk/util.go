@@ -14,20 +14,6 @@ var be = binary.BigEndian
 
 func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
 
-// nameOK reports whether s may be stored in a name field: shorter than
-// NameSize and printable ASCII only (the C venti's nameok).
-func nameOK(s string) bool {
-	if len(s) >= NameSize {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] >= 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
 // getName reads a NUL-terminated name from a NameSize field.
 func getName(where string, b []byte) (string, error) {
 	b = b[:NameSize]
@@ -36,7 +22,7 @@ func getName(where string, b []byte) (string, error) {
 		return "", errorf(where, ErrCorrupt, "name not terminated")
 	}
 	s := string(b[:i])
-	if !nameOK(s) {
+	if !ValidName(s) {
 		return "", errorf(where, ErrCorrupt, "bad name %q", s)
 	}
 	return s, nil
@@ -140,7 +126,7 @@ func seekSize(v io.Seeker) (int64, error) {
 
 // ValidName reports whether s may be stored in a name field (of an
 // arena, an index section, an index): printable ASCII, shorter than
-// NameSize bytes.
+// NameSize bytes (the C venti's nameok).
 func ValidName(s string) bool {
 	if len(s) >= NameSize {
 		return false
