@@ -440,6 +440,13 @@ func (a *arena) seal() error {
 		return err
 	}
 	fault.Point("vtstore.seal.flushed")
+	return a.scoreSeal()
+}
+
+// scoreSeal computes a sealed arena's score and writes it into the
+// trailer: the second half of seal, and all of it for an arena found
+// sealed without a score at open (its venti died in between).
+func (a *arena) scoreSeal() error {
 	a.flushMu.Lock()
 	defer a.flushMu.Unlock()
 	a.mu.Lock()

@@ -190,8 +190,25 @@ func (s *Store) open(cfg *vtdisk.Config) error {
 		if s.cur == len(s.arenas) && !a.tail.Mem.Sealed {
 			s.cur = i
 		}
+		if a.tail.Disk.Sealed && a.tail.Score == (venti.Score{}) && !s.files.ro {
+			// Sealed by a venti that died before writing the
+			// score: the C venti computes such scores in the
+			// background too.
+			s.sealWG.Add(1)
+			go s.scoreArena(a)
+		}
 	}
 	return nil
+}
+
+// scoreArena writes the score of an arena sealed without one.
+func (s *Store) scoreArena(a *arena) {
+	defer s.sealWG.Done()
+	if err := a.scoreSeal(); err != nil {
+		s.logf("venti: arena %s: seal score: %v", a.Name(), err)
+		return
+	}
+	s.logf("venti: arena %s: seal score written", a.Name())
 }
 
 // recover makes pending entries of the clumps the trailer says are in
