@@ -78,7 +78,25 @@ func (r *raw9P) open(t *testing.T, msize uint32, path string, mode uint8) {
 	r.rpc(t, &plan9.Fcall{Type: plan9.Tversion, Tag: plan9.NOTAG, Msize: msize, Version: plan9.VERSION9P})
 	r.rpc(t, &plan9.Fcall{Type: plan9.Tattach, Tag: 1, Fid: 0, Afid: plan9.NOFID, Uname: "glenda"})
 	r.rpc(t, &plan9.Fcall{Type: plan9.Twalk, Tag: 1, Fid: 0, Newfid: 1, Wname: strings.Split(strings.Trim(path, "/"), "/")})
-	r.rpc(t, &plan9.Fcall{Type: plan9.Topen, Tag: 1, Fid: 1, Mode: mode})
+	// A connection that hung up a moment ago may still hold an
+	// exclusive-use file: the server lets its fids go after it has
+	// seen the hang-up, so wait for that.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r.send(t, &plan9.Fcall{Type: plan9.Topen, Tag: 1, Fid: 1, Mode: mode})
+		r.nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+		rx, err := plan9.ReadFcall(r.br)
+		if err != nil {
+			t.Fatalf("Topen %s: %v", path, err)
+		}
+		if rx.Type != plan9.Rerror {
+			return
+		}
+		if !strings.Contains(rx.Ename, "exclusive use file already open") || time.Now().After(deadline) {
+			t.Fatalf("Topen %s: %s", path, rx.Ename)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // writeFile makes path hold data, 64 KiB a request.
