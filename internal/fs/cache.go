@@ -37,14 +37,22 @@ type pendingClose struct {
 // cache holds local blocks, label blocks and venti blocks. Fresh blocks
 // stay until the commit writes them; clean ones are dropped oldest
 // first beyond the limit.
+//
+// As in the C fossil, -c counts every block the cache holds, whatever
+// its kind, so that the memory fossil uses is the cache it was given:
+// an eighth for label blocks, an eighth for venti blocks, the rest for
+// local blocks, clean and fresh together. A commit starts in the
+// background when fresh blocks fill half the local share; writers wait
+// for it only when they fill the whole.
 type cache struct {
-	fs     *Fs
-	blocks map[uint32]*block
-	clean  list.List // of *block, oldest at the front
-	labels map[uint32]*labelBlock
-	lclean list.List // of label block numbers
-	fresh  map[uint32]*block
-	closes []pendingClose
+	fs                            *Fs
+	maxLocal, maxLabels, maxVenti int // the shares of -c
+	blocks                        map[uint32]*block
+	clean                         list.List // of *block, oldest at the front
+	labels                        map[uint32]*labelBlock
+	lclean                        list.List // of label block numbers
+	fresh                         map[uint32]*block
+	closes                        []pendingClose
 
 	venti  map[venti.Score]*list.Element
 	vlru   list.List // of ventiBlock
@@ -66,6 +74,10 @@ type ventiBlock struct {
 
 func (c *cache) init(fs *Fs) {
 	c.fs = fs
+	n := fs.opt.CacheBlocks
+	c.maxLabels = max(n/8, 4)
+	c.maxVenti = max(n/8, 4)
+	c.maxLocal = max(n-c.maxLabels-c.maxVenti, 16)
 	c.blocks = make(map[uint32]*block)
 	c.labels = make(map[uint32]*labelBlock)
 	c.fresh = make(map[uint32]*block)
@@ -339,16 +351,15 @@ func newTag() uint32 {
 // trim drops clean blocks beyond the cache's limit.
 func (fs *Fs) trim() {
 	c := &fs.c
-	limit := fs.opt.CacheBlocks
-	for c.clean.Len() > 0 && len(c.blocks) > limit {
+	for c.clean.Len() > 0 && len(c.blocks) > c.maxLocal {
 		b := c.clean.Remove(c.clean.Front()).(*block)
 		delete(c.blocks, b.addr)
 	}
-	for c.lclean.Len() > 0 && len(c.labels) > limit/4+16 {
+	for c.lclean.Len() > 0 && len(c.labels) > c.maxLabels {
 		n := c.lclean.Remove(c.lclean.Front()).(uint32)
 		delete(c.labels, n)
 	}
-	for c.vlru.Len() > limit/2+16 {
+	for c.vlru.Len() > c.maxVenti {
 		v := c.vlru.Remove(c.vlru.Front()).(*ventiBlock)
 		delete(c.venti, v.score)
 	}
@@ -361,7 +372,7 @@ func (fs *Fs) trim() {
 		default:
 		}
 	}
-	if len(c.fresh) > limit {
+	if len(c.fresh) > c.maxLocal/2 {
 		fs.commitBehind()
 	}
 }
@@ -524,14 +535,14 @@ func (fs *Fs) waitCommit() error {
 
 // commitBehind is trim's commit: it starts one whose syncs run in the
 // background, after finishing the one before. Writers wait only when
-// the fresh blocks reach twice the cache's size while one is in flight.
+// the fresh blocks fill the local share while one is in flight.
 func (fs *Fs) commitBehind() {
 	c := &fs.c
 	if cm := c.inflight; cm != nil {
 		select {
 		case <-cm.done:
 		default:
-			if len(c.fresh) <= 2*fs.opt.CacheBlocks {
+			if len(c.fresh) <= c.maxLocal {
 				return
 			}
 		}

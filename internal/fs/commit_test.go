@@ -61,17 +61,18 @@ func openSlow(t *testing.T, name string, cache int) (*Fs, *slowSyncPart) {
 // background commit wrote included.
 func TestCommitBehind(t *testing.T) {
 	name := format(t, 32<<20)
-	fs, p := openSlow(t, name, 64)
+	fs, p := openSlow(t, name, 256)
 	p.gate = make(chan struct{})
 	p.started = make(chan struct{}, 1)
-	// 64 cache blocks: the first 600 KB start a commit, whose sync
-	// then waits at the gate while the writing goes on.
-	first := random(1, 600<<10)
+	// 256 cache blocks, 192 of them for local blocks: the first 1 MB
+	// starts a commit when 96 blocks are fresh, whose sync then waits
+	// at the gate while the writing goes on, up to 192 fresh blocks.
+	first := random(1, 1<<20)
 	writeFile(t, fs, "/active/first", first)
 	select {
 	case <-p.started:
 	case <-time.After(10 * time.Second):
-		t.Fatal("no background commit started after writing 75 blocks into a 64-block cache")
+		t.Fatal("no background commit started after writing 128 blocks into a 256-block cache")
 	}
 	second := random(2, 400<<10)
 	writeFile(t, fs, "/active/second", second) // not blocked by the sync
