@@ -217,6 +217,7 @@ func (t *fsysTable) Open(name string, argv []string) error {
 		return fmt.Errorf("fsysOpen: %v", err)
 	}
 	f.fs, f.flags, f.noArch = e, flags, noArch
+	t.setMemoryLimit()
 	if opt.Venti != nil && !opt.ReadOnly {
 		e.StartArchiver(func(s venti.Score) {
 			t.console.Printf("archive vac:%v\n", s)
@@ -239,6 +240,7 @@ func (t *fsysTable) Close(name string) error {
 	f.stopSnapTimer()
 	err := f.fs.Close()
 	f.fs = nil
+	t.setMemoryLimit()
 	return err
 }
 

@@ -41,8 +41,9 @@ type Partition interface {
 // Options are the choices of `fsys open`.
 type Options struct {
 	ReadOnly bool
-	// CacheBlocks bounds the clean blocks kept in memory (-c); dirty
-	// blocks are committed when they pass it.
+	// CacheBlocks bounds the blocks kept in memory (-c), local, label
+	// and venti blocks together; dirty blocks are committed before
+	// they fill the local blocks' share.
 	CacheBlocks int
 	// Venti, if not nil, serves archived blocks and takes archives.
 	Venti *venti.Conn
@@ -291,3 +292,6 @@ func (fs *Fs) Df() (used, free, total int64) {
 	bs := int64(fs.bs)
 	return (n - f) * bs, f * bs, n * bs
 }
+
+// CacheBytes is the memory the block cache may hold (-c blocks).
+func (fs *Fs) CacheBytes() int64 { return int64(fs.opt.CacheBlocks) * int64(fs.bs) }

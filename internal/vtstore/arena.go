@@ -60,6 +60,8 @@ const (
 	// maxChunks is how many full chunks may wait to be written before
 	// writers wait for the disk (see throttle).
 	maxChunks = 4
+	// WriteBehindMemory is the most the write-behind queues hold.
+	WriteBehindMemory = (maxChunks + 1) * chunkCap
 	// syncBehind is how many bytes writeOut writes before it forces
 	// them to disk, in the background: left to the system, a long run of
 	// writes would all wait for the next sync.

@@ -714,7 +714,7 @@ func (s *Store) Resident() int64 {
 	if s.bloom != nil {
 		n += int64(len(s.bloom.Data))
 	}
-	return n + (maxChunks+1)*chunkCap
+	return n + WriteBehindMemory
 }
 
 // ientryKey names an index entry: a score and a type.
