@@ -42,6 +42,9 @@ func markdown(res *Results, rows []Row, chart string) []byte {
 	p("| limit | value | how |\n|---|---|---|\n")
 	p("| SHA-1, one core | %.0f MB/s | crypto/sha1 over 8 KiB blocks (C fixtures' sha1sum: %.0f) |\n", l.SHA1One, res.C.SHA1)
 	p("| SHA-1, all %d cores | %.0f MB/s | the same on every core at once |\n", m.Cores, l.SHA1All)
+	if l.SHA1Sum > 0 {
+		p("| SHA-1, sha1sum | %.0f MB/s | sha1sum(1) of a file in the page cache, as the fixtures measured the hashing limit (C fixtures: %.0f) |\n", l.SHA1Sum, res.C.SHA1)
+	}
 	p("| disk write+fsync | %.0f MB/s | 1 MiB writes then fsync of the file (C fixtures' dd with fdatasync: %.0f) |\n", l.DiskW, res.C.Disk)
 	p("| disk read (page cache) | %.0f MB/s | 1 MiB reads of that file just written: from the page cache, as the benchmarks' partitions are read |\n", l.DiskR)
 	if l.DiskRDir > 0 {
@@ -53,7 +56,7 @@ func markdown(res *Results, rows []Row, chart string) []byte {
 
 	p("## Figures\n\n")
 	p("Ratio to limit is the figure as a fraction of the limit (for times, the limit's time over the figure's; ")
-	p("for memory, the peak over the configured caches). C figures are medians from `%s`.\n\n", res.C.Source)
+	p("for memory, the peak over the configured memory: fossil's -c blocks; venti's caches, bloom filter and write-behind). C figures are medians from `%s`.\n\n", res.C.Source)
 	p("| # | figure | value | unit | limit | ratio to limit | C figure | ratio to C | target | met? |\n")
 	p("|---|---|---:|---|---|---:|---:|---:|---|---|\n")
 	n := 0

@@ -85,14 +85,24 @@ func (res *Results) rows() []Row {
 		rows = append(rows, Row{Name: name, Label: label, Value: val, Unit: "/s",
 			LimitName: fmt.Sprintf("loopback round trips / %d", rpcs), Limit: lim, Ratio: val / lim, Chart: true})
 	}
+	// The issue's target: half the machine's SHA-1 rate, which the
+	// fixtures measured with sha1sum (542 MB/s there, so "six times
+	// the C venti"); crypto/sha1's rate where there is no sha1sum. The
+	// C figure was one connection, where eight client threads were no
+	// faster than one: it stands beside the figure with several
+	// requests at once on one connection.
 	ventiTarget := func(r *Row) {
-		half, six := l.SHA1One/2, 6*c.VentiUnique
-		r.Target = fmt.Sprintf("≥ ½ SHA-1 (%.0f) and ≥ 6× C (%.0f)", half, six)
+		hash, hname := l.SHA1Sum, "sha1sum"
+		if hash == 0 {
+			hash, hname = l.SHA1One, "SHA-1"
+		}
+		half, six := hash/2, 6*c.VentiUnique
+		r.Target = fmt.Sprintf("≥ ½ %s (%.0f) and ≥ 6× C (%.0f)", hname, half, six)
 		r.Met = met(r.Value >= half && r.Value >= six)
 	}
 	w := fmt.Sprintf("%d", v.Workers)
 	ventiTarget(throughput("venti unique 8 KiB writes, "+w+" at once on one connection", "V UNIQ W "+w, v.Unique16, true, true, c.VentiUnique, "one connection"))
-	ventiTarget(throughput("venti unique 8 KiB writes, one at a time", "V UNIQ W 1", v.Unique1, true, true, c.VentiUnique, "one connection"))
+	throughput("venti unique 8 KiB writes, one at a time", "V UNIQ W 1", v.Unique1, true, true, c.VentiUnique, "one connection")
 	throughput("venti duplicate 8 KiB writes, "+w+" at once", "V DUP W "+w, v.Dup16, true, false, c.VentiDup, "")
 	throughput("venti duplicate 8 KiB writes, one at a time", "V DUP W 1", v.Dup1, true, false, c.VentiDup, "")
 	throughput("venti sequential 8 KiB reads, verified, one at a time", "V SEQ R 1", v.SeqRead1, true, false, c.VentiRead, "reads of just-written blocks")
@@ -136,17 +146,25 @@ func (res *Results) rows() []Row {
 			LimitName: "reading the blocks in use", Limit: readTime, Ratio: readTime / res.FlchkV.Seconds()})
 	}
 
-	mem := func(name string, rss, caches int64) {
-		lim := float64(caches) / (1 << 20)
+	// Memory: the peak beside what the server was configured to use,
+	// with 32 MiB for the program itself and the collector's room
+	// (package memlimit).
+	mem := func(name string, rss, configured int64) {
+		lim := float64(configured) / (1 << 20)
 		val := float64(rss) / (1 << 20)
-		allow := 2*lim + 32
-		rows = append(rows, Row{Name: name, Value: val, Unit: "MiB", LimitName: "configured caches", Limit: lim, Ratio: val / lim,
-			Target: fmt.Sprintf("≤ 2× caches + 32 MiB (%.0f)", allow), Met: met(rss > 0 && val <= allow)})
+		allow := lim + memAllowance>>20
+		rows = append(rows, Row{Name: name, Value: val, Unit: "MiB", LimitName: "configured memory", Limit: lim, Ratio: val / lim,
+			Target: fmt.Sprintf("≤ configured + %d MiB (%.0f)", memAllowance>>20, allow), Met: met(rss > 0 && val <= allow)})
 	}
 	mem(fmt.Sprintf("fossil peak RSS (VmHWM) serving 9P, cache %d blocks", fossilCacheBlocks), f.FossilRSS, fossilCacheBlocks*8192)
 	mem(fmt.Sprintf("fossil peak RSS (VmHWM) archiving, cache %d blocks", fossilCacheBlocks), f.ArchiveRSS, fossilCacheBlocks*8192)
-	mem("venti peak RSS (VmHWM), -C -B -I caches", res.VentiRSS, ventiCaches)
+	mem("venti peak RSS (VmHWM); caches, bloom filter, write-behind", res.VentiRSS, ventiConfigured)
 	return rows
 }
+
+// memAllowance is what a server may use beyond its configured memory:
+// the Go runtime, the program's code and stacks, and garbage between
+// collections.
+const memAllowance = 32 << 20
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/plan9fossil/fossil/internal/vtstore"
 	"github.com/plan9fossil/fossil/venti"
 )
 
@@ -30,6 +31,14 @@ const (
 // ventiCaches is the memory venti is told it may use for caches.
 const ventiCaches = ventiMem + ventiBCMem + ventiICMem
 
+// ventiBloom is the size of the bench venti's bloom filter, which venti
+// reads whole into memory.
+const ventiBloom = 16 << 20
+
+// ventiConfigured is the memory the bench venti is configured to use:
+// its caches, its bloom filter and its write-behind queues.
+const ventiConfigured = ventiCaches + ventiBloom + vtstore.WriteBehindMemory
+
 // formatVenti makes a venti in dir with the venti-fmt tools: a sparse
 // arenas partition of arenasSize bytes in arenas of arenaSize, an index
 // section and a bloom filter, and returns its venti.conf.
@@ -37,7 +46,7 @@ func formatVenti(bin, dir, name string, arenasSize, arenaSize, isectSize int64) 
 	arenas := filepath.Join(dir, name+".arenas")
 	isect := filepath.Join(dir, name+".isect")
 	bloom := filepath.Join(dir, name+".bloom")
-	for f, size := range map[string]int64{arenas: arenasSize, isect: isectSize, bloom: 16 << 20} {
+	for f, size := range map[string]int64{arenas: arenasSize, isect: isectSize, bloom: ventiBloom} {
 		if err := os.WriteFile(f, nil, 0o644); err != nil {
 			return "", err
 		}
