@@ -206,10 +206,7 @@ func (fs *Fs) ArchiveNow() (_ venti.Score, _ bool, err error) {
 	fault.Point("fs.archive.beforelast")
 
 	fs.mu.Lock()
-	defer func() {
-		fs.trim()
-		fs.mu.Unlock()
-	}()
+	defer fs.unlock()
 	fs.super.Last = rootScore
 	fs.super.Current = fsdisk.NilBlock
 	if err := fs.publishArchive(rl.Epoch, w); err != nil {
@@ -384,8 +381,7 @@ func (w *archWalk) block(s venti.Score, t fsdisk.BlockType, tag uint32) (venti.S
 		return s, err
 	}
 	data := append([]byte(nil), b.data...)
-	fs.trim()
-	fs.mu.Unlock()
+	fs.unlock()
 
 	if p := w.patch[s]; p != nil {
 		if err := p(data); err != nil {

@@ -59,6 +59,12 @@ type cache struct {
 	nfree  int
 	cursor uint32 // where the allocator looks next
 
+	// Buffers of blocks dropped from the cache: evicted during an
+	// operation, spare once it has ended (unlock), when nothing can
+	// hold them any more; blocks read or allocated take spare ones
+	// before making new, so that a cache turning over makes no garbage.
+	evicted, spare [][]byte
+
 	onDisk   fsdisk.Super // the super block last written
 	inflight *commitment  // a commit whose syncs are running, if any
 	runBuf   []byte       // commit's buffer for runs of blocks
@@ -111,8 +117,9 @@ func (fs *Fs) blockData(addr uint32) (*block, error) {
 	if addr >= fs.h.NumData() {
 		return nil, fmt.Errorf("fs: block 0x%x: %w", addr, fsdisk.ErrBadAddr)
 	}
-	data := make([]byte, fs.bs)
+	data := fs.newData()
 	if _, err := fs.part.ReadAt(data, fs.disk.DataOffset(addr)); err != nil {
+		c.evicted = append(c.evicted, data)
 		return nil, fmt.Errorf("fs: read block 0x%x: %w", addr, err)
 	}
 	c.reads++
@@ -272,14 +279,17 @@ func (fs *Fs) alloc(t fsdisk.BlockType, tag uint32, from []byte, privileged bool
 		if old := c.blocks[a]; old != nil && old.elem != nil {
 			c.clean.Remove(old.elem)
 			old.elem = nil
+			c.evicted = append(c.evicted, old.data)
 		}
-		b := &block{addr: a, data: make([]byte, fs.bs)}
+		b := &block{addr: a, data: fs.newData()}
 		c.blocks[a] = b
 		switch {
 		case from != nil:
 			copy(b.data, from)
 		case t.Level() > 0:
 			copy(b.data, fs.zeroPtr)
+		default:
+			clear(b.data)
 		}
 		b.fresh = true
 		c.fresh[a] = b
@@ -300,6 +310,7 @@ func (fs *Fs) unlink(s venti.Score) {
 		// Never committed: free it now.
 		delete(fs.c.fresh, a)
 		delete(fs.c.blocks, a)
+		fs.c.evicted = append(fs.c.evicted, b.data)
 		fs.setLabel(a, fsdisk.Label{State: fsdisk.BsFree})
 		fs.c.nfree++
 		return
@@ -354,6 +365,7 @@ func (fs *Fs) trim() {
 	for c.clean.Len() > 0 && len(c.blocks) > c.maxLocal {
 		b := c.clean.Remove(c.clean.Front()).(*block)
 		delete(c.blocks, b.addr)
+		c.evicted = append(c.evicted, b.data)
 	}
 	for c.lclean.Len() > 0 && len(c.labels) > c.maxLabels {
 		n := c.lclean.Remove(c.lclean.Front()).(uint32)
@@ -375,6 +387,39 @@ func (fs *Fs) trim() {
 	if len(c.fresh) > c.maxLocal/2 {
 		fs.commitBehind()
 	}
+}
+
+// maxSpare bounds the spare buffers kept (2 MiB of 8 KiB blocks).
+const maxSpare = 256
+
+// newData returns a block buffer, spare or new; its bytes are whatever
+// they were.
+func (fs *Fs) newData() []byte {
+	c := &fs.c
+	if n := len(c.spare); n > 0 {
+		d := c.spare[n-1]
+		c.spare = c.spare[:n-1]
+		return d
+	}
+	return make([]byte, fs.bs)
+}
+
+// unlock ends an operation on the engine: it trims the cache, makes
+// the buffers of the blocks dropped meanwhile spare (no caller holds a
+// block's bytes past its operation: readers copy them out under the
+// lock) and releases the lock.
+func (fs *Fs) unlock() {
+	fs.trim()
+	c := &fs.c
+	for _, d := range c.evicted {
+		if len(c.spare) >= maxSpare {
+			break
+		}
+		c.spare = append(c.spare, d)
+	}
+	clear(c.evicted)
+	c.evicted = c.evicted[:0]
+	fs.mu.Unlock()
 }
 
 // commit writes every change to the disk in the order that keeps it

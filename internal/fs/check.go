@@ -67,10 +67,7 @@ var (
 // place, on the live file system.
 func (fs *Fs) Check(fn func(src fsck.BlockSource, fix fsck.Fixer) error) error {
 	fs.mu.Lock()
-	defer func() {
-		fs.trim()
-		fs.mu.Unlock()
-	}()
+	defer fs.unlock()
 	if fs.closed {
 		return ErrHalted
 	}
@@ -168,10 +165,7 @@ func (f *fixer) CloseBlock(addr uint32) error {
 // repair runs fn, a repair, with the lock held, after a commit.
 func (fs *Fs) repair(fn func() error) error {
 	fs.mu.Lock()
-	defer func() {
-		fs.trim()
-		fs.mu.Unlock()
-	}()
+	defer fs.unlock()
 	if err := fs.repairCheck(); err != nil {
 		return err
 	}
@@ -273,10 +267,7 @@ func (fs *Fs) EditLabel(addr uint32, edit func(*fsdisk.Label)) (old, nl fsdisk.L
 // block.
 func (fs *Fs) ReadBlock(addr uint32, off, count int) ([]byte, error) {
 	fs.mu.Lock()
-	defer func() {
-		fs.trim()
-		fs.mu.Unlock()
-	}()
+	defer fs.unlock()
 	if fs.closed {
 		return nil, ErrHalted
 	}

@@ -114,10 +114,7 @@ func (fs *Fs) Flags() ninep.FsysFlags { return ninep.FsysFlags{} }
 
 func (f *File) lock() func() {
 	f.fs.mu.Lock()
-	return func() {
-		f.fs.trim()
-		f.fs.mu.Unlock()
-	}
+	return f.fs.unlock
 }
 
 // Walk implements ninep.File.

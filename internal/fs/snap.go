@@ -20,10 +20,7 @@ import (
 // It costs a few blocks whatever the size of the tree. It returns dst.
 func (fs *Fs) Snapshot(src, dst string, archive bool) (string, error) {
 	fs.mu.Lock()
-	defer func() {
-		fs.trim()
-		fs.mu.Unlock()
-	}()
+	defer fs.unlock()
 	if err := fs.writeCheck(); err != nil {
 		return "", err
 	}
@@ -203,10 +200,7 @@ func (f *File) mkdirAll(p string) (*File, error) {
 // moves the low epoch up, which frees the blocks only they used.
 func (fs *Fs) Snapclean(timeout time.Duration) error {
 	fs.mu.Lock()
-	defer func() {
-		fs.trim()
-		fs.mu.Unlock()
-	}()
+	defer fs.unlock()
 	if err := fs.writeCheck(); err != nil {
 		return err
 	}
@@ -373,10 +367,7 @@ type EpochReport struct {
 // unreadable). With dryRun nothing changes.
 func (fs *Fs) SetEpochLow(n uint32, remove, dryRun bool) (EpochReport, error) {
 	fs.mu.Lock()
-	defer func() {
-		fs.trim()
-		fs.mu.Unlock()
-	}()
+	defer fs.unlock()
 	r := EpochReport{OldLow: fs.super.EpochLow, NewLow: fs.super.EpochLow, High: fs.super.EpochHigh}
 	if n > fs.super.EpochHigh {
 		return r, fmt.Errorf("low epoch %d would be above the high epoch %d", n, fs.super.EpochHigh)
