@@ -25,6 +25,10 @@ type request struct {
 	answered  bool       // replied to or dropped
 	isFlush   bool       // a Tflush waiting for the reply to another request
 	flushes   []*request // flushes waiting for this reply, in arrival order
+
+	// buf, if not nil, is a pooled buffer the reply's data is in,
+	// given back once the reply is written.
+	buf *[]byte
 }
 
 // abandonable reports whether a request can be dropped while it is
@@ -320,6 +324,8 @@ func (c *conn) run(r *request, done func()) {
 	default:
 		c.respond(r, rx)
 	}
+	putBuf(r.buf)
+	r.buf = nil
 }
 
 // handleSafely contains a panic in a File method (or in the server) to
@@ -426,10 +432,17 @@ func (c *conn) sendError(tag uint16, err error) {
 // send writes one message. After a write fails the connection is
 // closed, which ends the reader too, and nothing more is written.
 func (c *conn) send(rx *plan9.Fcall) {
-	b, err := rx.Bytes()
-	if err != nil {
-		c.s.errs.printf("ninep: %s: cannot pack %v: %v\n", c.name, rx, err)
-		return
+	var b []byte
+	if rx.Type == plan9.Rread {
+		p := packRread(rx)
+		defer putBuf(p)
+		b = *p
+	} else {
+		var err error
+		if b, err = rx.Bytes(); err != nil {
+			c.s.errs.printf("ninep: %s: cannot pack %v: %v\n", c.name, rx, err)
+			return
+		}
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()

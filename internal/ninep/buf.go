@@ -1,0 +1,49 @@
+package ninep
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"9fans.net/go/plan9"
+)
+
+// Reads are the bulk of a file server's traffic: each Rread's data and
+// its packed message come from a pool instead of two new buffers a
+// request, which at hundreds of megabytes a second kept the collector
+// busy and, under a memory limit, the process faulting fresh pages in.
+
+var bufPool sync.Pool // of *[]byte
+
+// getBuf returns a buffer of n bytes from the pool, or a new one.
+func getBuf(n int) *[]byte {
+	if p, _ := bufPool.Get().(*[]byte); p != nil && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]byte, n)
+	return &b
+}
+
+// putBuf returns a buffer to the pool; nil is allowed.
+func putBuf(p *[]byte) {
+	if p != nil {
+		bufPool.Put(p)
+	}
+}
+
+// rreadHeader is the size of an Rread before its data: size[4] type[1]
+// tag[2] count[4] (read(5)).
+const rreadHeader = 4 + 1 + 2 + 4
+
+// packRread packs an Rread of rx.Data into a pooled buffer.
+func packRread(rx *plan9.Fcall) *[]byte {
+	n := rreadHeader + len(rx.Data)
+	p := getBuf(n)
+	b := *p
+	binary.LittleEndian.PutUint32(b[0:], uint32(n))
+	b[4] = plan9.Rread
+	binary.LittleEndian.PutUint16(b[5:], rx.Tag)
+	binary.LittleEndian.PutUint32(b[7:], uint32(len(rx.Data)))
+	copy(b[rreadHeader:], rx.Data)
+	return p
+}
