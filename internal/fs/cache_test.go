@@ -39,7 +39,7 @@ func TestCacheBudget(t *testing.T) {
 	for i := range 4 {
 		path := fmt.Sprintf("/active/d/f%d", i)
 		files[path] = random(int64(100+i), 1<<20+i*777)
-		f := create(t, fs, path)
+		f := create(t, fs, path, 0o664)
 		data := files[path]
 		for off := 0; off < len(data); off += 8000 {
 			if _, err := f.WriteAt(data[off:min(off+8000, len(data))], int64(off), "glenda"); err != nil {
@@ -106,20 +106,4 @@ func TestCacheBudget(t *testing.T) {
 	if _, _, nv := cached(rs); rs.c.ventiReads <= int64(nv) || nv == 0 {
 		t.Errorf("%d venti reads, %d venti blocks cached: the venti share was never full", rs.c.ventiReads, nv)
 	}
-}
-
-// create makes a new empty file at path and returns it open.
-func create(t *testing.T, fs *Fs, path string) *File {
-	t.Helper()
-	dir, elem := splitPath(path)
-	p, err := fs.OpenFile(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	f, err := p.Create(elem, 0o664, "glenda")
-	if err != nil {
-		t.Fatalf("create %s: %v", path, err)
-	}
-	return f.(*File)
 }

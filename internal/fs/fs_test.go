@@ -82,17 +82,23 @@ func serveVenti(t testing.TB) (*venti.Conn, *vtmem.Store) {
 
 func mkdir(t testing.TB, fs *Fs, path string) {
 	t.Helper()
+	create(t, fs, path, vac.ModeDir|0o775).Close()
+}
+
+// create makes a new file at path with mode and returns it open.
+func create(t testing.TB, fs *Fs, path string, mode uint32) *File {
+	t.Helper()
 	dir, elem := splitPath(path)
 	p, err := fs.OpenFile(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	f, err := p.Create(elem, vac.ModeDir|0o775, "glenda")
+	f, err := p.Create(elem, mode, "glenda")
 	if err != nil {
 		t.Fatalf("create %s: %v", path, err)
 	}
-	f.Close()
+	return f.(*File)
 }
 
 func writeFile(t testing.TB, fs *Fs, path string, data []byte) {
