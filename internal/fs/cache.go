@@ -119,7 +119,7 @@ func (fs *Fs) blockData(addr uint32) (*block, error) {
 	}
 	data := fs.newData()
 	if _, err := fs.part.ReadAt(data, fs.disk.DataOffset(addr)); err != nil {
-		c.evicted = append(c.evicted, data)
+		c.dropped(data)
 		return nil, fmt.Errorf("fs: read block 0x%x: %w", addr, err)
 	}
 	c.reads++
@@ -279,7 +279,7 @@ func (fs *Fs) alloc(t fsdisk.BlockType, tag uint32, from []byte, privileged bool
 		if old := c.blocks[a]; old != nil && old.elem != nil {
 			c.clean.Remove(old.elem)
 			old.elem = nil
-			c.evicted = append(c.evicted, old.data)
+			c.dropped(old.data)
 		}
 		b := &block{addr: a, data: fs.newData()}
 		c.blocks[a] = b
@@ -310,7 +310,7 @@ func (fs *Fs) unlink(s venti.Score) {
 		// Never committed: free it now.
 		delete(fs.c.fresh, a)
 		delete(fs.c.blocks, a)
-		fs.c.evicted = append(fs.c.evicted, b.data)
+		fs.c.dropped(b.data)
 		fs.setLabel(a, fsdisk.Label{State: fsdisk.BsFree})
 		fs.c.nfree++
 		return
@@ -365,7 +365,7 @@ func (fs *Fs) trim() {
 	for c.clean.Len() > 0 && len(c.blocks) > c.maxLocal {
 		b := c.clean.Remove(c.clean.Front()).(*block)
 		delete(c.blocks, b.addr)
-		c.evicted = append(c.evicted, b.data)
+		c.dropped(b.data)
 	}
 	for c.lclean.Len() > 0 && len(c.labels) > c.maxLabels {
 		n := c.lclean.Remove(c.lclean.Front()).(uint32)
@@ -392,6 +392,16 @@ func (fs *Fs) trim() {
 // maxSpare bounds the spare buffers kept (2 MiB of 8 KiB blocks).
 const maxSpare = 256
 
+// dropped keeps the buffer of a block the cache let go, to be spare
+// when the operation ends. Only as many as may be spare are kept: a
+// long operation (a check, a big archive step) drops thousands, which
+// must stay free for the collector meanwhile.
+func (c *cache) dropped(data []byte) {
+	if len(c.spare)+len(c.evicted) < maxSpare {
+		c.evicted = append(c.evicted, data)
+	}
+}
+
 // newData returns a block buffer, spare or new; its bytes are whatever
 // they were.
 func (fs *Fs) newData() []byte {
@@ -411,12 +421,7 @@ func (fs *Fs) newData() []byte {
 func (fs *Fs) unlock() {
 	fs.trim()
 	c := &fs.c
-	for _, d := range c.evicted {
-		if len(c.spare) >= maxSpare {
-			break
-		}
-		c.spare = append(c.spare, d)
-	}
+	c.spare = append(c.spare, c.evicted...)
 	clear(c.evicted)
 	c.evicted = c.evicted[:0]
 	fs.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/plan9fossil/fossil/internal/fsck"
 	"github.com/plan9fossil/fossil/internal/fsdisk"
 )
 
@@ -105,5 +106,42 @@ func TestCacheBudget(t *testing.T) {
 	}
 	if _, _, nv := cached(rs); rs.c.ventiReads <= int64(nv) || nv == 0 {
 		t.Errorf("%d venti reads, %d venti blocks cached: the venti share was never full", rs.c.ventiReads, nv)
+	}
+}
+
+// TestDroppedBuffersBounded: an operation that reads far more blocks
+// than the cache holds (a check reads them all under the lock) keeps
+// no more dropped buffers for reuse than may be spare; the rest are
+// left to the collector at once.
+func TestDroppedBuffersBounded(t *testing.T) {
+	name := format(t, 64<<20)
+	fs := open(t, name, Options{CacheBlocks: 100})
+	defer fs.Close()
+	writeFile(t, fs, "/active/big", random(7, 8<<20))
+	if err := fs.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	var held, read int
+	err := fs.Check(func(src fsck.BlockSource, _ fsck.Fixer) error {
+		for a := uint32(0); a < src.NumBlocks(); a++ {
+			if l, err := src.ReadLabel(a); err != nil || l.State == fsdisk.BsFree {
+				continue
+			}
+			if _, err := src.ReadData(a); err != nil {
+				return err
+			}
+			read++
+		}
+		held = len(fs.c.evicted) + len(fs.c.spare) // the lock is held
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read < 1000 {
+		t.Fatalf("the check read only %d blocks", read)
+	}
+	if held > maxSpare {
+		t.Errorf("after reading %d blocks through a 100-block cache, %d dropped buffers held (at most %d)", read, held, maxSpare)
 	}
 }
