@@ -13,21 +13,21 @@ import (
 	"runtime/debug"
 )
 
-// Limit is the limit Hold sets for configured bytes and at least room
+// limit is the limit Hold sets for configured bytes and at least room
 // bytes above them: a quarter of configured if that is more, since
 // large caches take longer to collect.
-func Limit(configured, room int64) int64 {
+func limit(configured, room int64) int64 {
 	return configured + max(room, configured/4)
 }
 
-// Hold sets the process's memory limit to Limit(configured, room),
+// Hold sets the process's memory limit to limit(configured, room),
 // unless GOMEMLIMIT in the environment has set one, and returns the
 // limit set (0 if none).
 func Hold(configured, room int64) int64 {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return 0
 	}
-	limit := Limit(configured, room)
-	debug.SetMemoryLimit(limit)
-	return limit
+	l := limit(configured, room)
+	debug.SetMemoryLimit(l)
+	return l
 }
