@@ -295,6 +295,21 @@ func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
 	return e2, found, err
 }
 
+// stored reports whether the store holds (score, type), for a write.
+// A block the bloom filter has never seen is neither indexed nor
+// pending, since a pending entry's bits are set with it, under s.mu: so
+// a new block, the common case of a write, is known new without taking
+// s.mu, which it then takes once to be appended (and where a block
+// appended meanwhile by another writer is caught).
+func (s *Store) stored(k key) (bool, error) {
+	if s.bloom != nil && !s.bloomTest(k.score) {
+		s.Stats.BloomSkips.Add(1)
+		return false, nil
+	}
+	_, found, err := s.lookup(k)
+	return found, err
+}
+
 func (s *Store) bloomTest(score venti.Score) bool {
 	s.bloomMu.RLock()
 	defer s.bloomMu.RUnlock()
@@ -370,7 +385,7 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 		s.Stats.DupWrites.Add(1)
 		return score, nil
 	}
-	if _, found, err := s.lookup(k); err != nil {
+	if found, err := s.stored(k); err != nil {
 		return venti.Score{}, err
 	} else if found {
 		s.Stats.DupWrites.Add(1)
