@@ -35,15 +35,42 @@ func putBuf(p *[]byte) {
 // tag[2] count[4] (read(5)).
 const rreadHeader = 4 + 1 + 2 + 4
 
+// getReadBuf returns a pooled buffer for a read of up to count bytes,
+// with room before them for the Rread's header, and the part the data
+// goes in: the reply is then packed around the data where it lies.
+func getReadBuf(count int) (p *[]byte, data []byte) {
+	p = getBuf(rreadHeader + count)
+	return p, (*p)[rreadHeader:]
+}
+
+// packRreadIn packs the Rread rx in buf when its data lies there as
+// getReadBuf placed it, and returns the message; otherwise nil.
+func packRreadIn(rx *plan9.Fcall, buf *[]byte) []byte {
+	n := rreadHeader + len(rx.Data)
+	if buf == nil || len(rx.Data) == 0 || cap(*buf) < n {
+		return nil
+	}
+	b := (*buf)[:n]
+	if &b[rreadHeader] != &rx.Data[0] {
+		return nil
+	}
+	putRreadHeader(b, rx)
+	return b
+}
+
 // packRread packs an Rread of rx.Data into a pooled buffer.
 func packRread(rx *plan9.Fcall) *[]byte {
-	n := rreadHeader + len(rx.Data)
-	p := getBuf(n)
-	b := *p
-	binary.LittleEndian.PutUint32(b[0:], uint32(n))
+	p := getBuf(rreadHeader + len(rx.Data))
+	putRreadHeader(*p, rx)
+	copy((*p)[rreadHeader:], rx.Data)
+	return p
+}
+
+// putRreadHeader writes the header of the Rread rx into b, which holds
+// the whole message.
+func putRreadHeader(b []byte, rx *plan9.Fcall) {
+	binary.LittleEndian.PutUint32(b[0:], uint32(len(b)))
 	b[4] = plan9.Rread
 	binary.LittleEndian.PutUint16(b[5:], rx.Tag)
 	binary.LittleEndian.PutUint32(b[7:], uint32(len(rx.Data)))
-	copy(b[rreadHeader:], rx.Data)
-	return p
 }

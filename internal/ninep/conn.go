@@ -372,7 +372,7 @@ func (c *conn) respond(r *request, rx *plan9.Fcall) {
 	c.mu.Unlock()
 
 	rx.Tag = r.tag
-	c.send(rx)
+	c.sendIn(rx, r.buf)
 
 	// Answer the flushes waiting for this reply, and any that come
 	// while doing so, before letting go of the tag: a flush that finds
@@ -431,12 +431,19 @@ func (c *conn) sendError(tag uint16, err error) {
 
 // send writes one message. After a write fails the connection is
 // closed, which ends the reader too, and nothing more is written.
-func (c *conn) send(rx *plan9.Fcall) {
+func (c *conn) send(rx *plan9.Fcall) { c.sendIn(rx, nil) }
+
+// sendIn is send of a reply whose data may lie in buf, the request's
+// pooled buffer: an Rread that getReadBuf left room for is packed there
+// without copying its data.
+func (c *conn) sendIn(rx *plan9.Fcall, buf *[]byte) {
 	var b []byte
 	if rx.Type == plan9.Rread {
-		p := packRread(rx)
-		defer putBuf(p)
-		b = *p
+		if b = packRreadIn(rx, buf); b == nil {
+			p := packRread(rx)
+			defer putBuf(p)
+			b = *p
+		}
 	} else {
 		var err error
 		if b, err = rx.Bytes(); err != nil {

@@ -507,13 +507,13 @@ func (c *conn) read(r *request) (*plan9.Fcall, error) {
 	if tx.Offset > math.MaxInt64 {
 		return nil, errBadOffset
 	}
-	p := getBuf(int(count))
+	p, buf := getReadBuf(int(count))
 	r.buf = p // given back by run once the reply is written
-	n, err := ref.f.ReadAt(*p, int64(tx.Offset))
+	n, err := ref.f.ReadAt(buf, int64(tx.Offset))
 	if n == 0 && err != nil && err != io.EOF {
 		return nil, err
 	}
-	return &plan9.Fcall{Type: plan9.Rread, Data: (*p)[:n]}, nil
+	return &plan9.Fcall{Type: plan9.Rread, Data: buf[:n]}, nil
 }
 
 // readDir reads a directory: whole stat entries, as many as fit in
