@@ -20,8 +20,9 @@
 // the size of each sequential figure in MiB (256 by default); -files
 // the number of small files (10,000);
 // -cpuprofile dir writes CPU profiles there (fossil's through
-// FOSSIL_CPUPROFILE, venti's store in this process, as venti/venti has
-// no such switch) and puts the top of each in the report.
+// FOSSIL_CPUPROFILE, venti's through VENTI_CPUPROFILE of a second
+// venti, so that the measured one runs unprofiled) and puts the top of
+// each in the report.
 package main
 
 import (
@@ -235,7 +236,7 @@ func run(o options) error {
 			res.Profiles = append(res.Profiles, p)
 		}
 		res.Notes = append(res.Notes, "fossil ran with its CPU profile on (FOSSIL_CPUPROFILE), which costs it a few per cent.")
-		o.log("profiling venti's writes in process")
+		o.log("profiling a second venti's writes")
 		p, err := profileVenti(bin, tmp, ip, filepath.Join(o.profileDir, "venti.cpu.pprof"), size)
 		if err != nil {
 			fail(err)

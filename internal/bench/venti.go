@@ -74,8 +74,9 @@ func formatVenti(bin, dir, name string, arenasSize, arenaSize, isectSize int64) 
 }
 
 // startVenti runs venti/venti -s on conf at tcp!ip!port with the
-// bench's caches and waits until it serves.
-func startVenti(bin, conf, ip string) (*server, string, error) {
+// bench's caches, and env added to its environment, and waits until it
+// serves.
+func startVenti(bin, conf, ip string, env ...string) (*server, string, error) {
 	port, err := freePort(ip)
 	if err != nil {
 		return nil, "", err
@@ -83,6 +84,9 @@ func startVenti(bin, conf, ip string) (*server, string, error) {
 	addr := fmt.Sprintf("tcp!%s!%d", ip, port)
 	cmd := exec.Command(filepath.Join(bin, "venti"), "-s", "-c", conf, "-a", addr,
 		"-C", fmt.Sprint(ventiMem), "-B", fmt.Sprint(ventiBCMem), "-I", fmt.Sprint(ventiICMem))
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	s, err := startServer("venti", cmd)
 	if err != nil {
 		return nil, "", err
