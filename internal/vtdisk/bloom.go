@@ -90,6 +90,7 @@ func ReadBloom(r io.ReaderAt) (*Bloom, error) {
 		return nil, err
 	}
 	b.Data = make([]byte, b.Size)
+	adviseHugePages(b.Data)
 	if err := readAt(r, b.Data, 0, "bloom filter"); err != nil {
 		return nil, err
 	}
@@ -102,20 +103,32 @@ func ReadBloom(r io.ReaderAt) (*Bloom, error) {
 // a = s[4:8] ^ s[12:16], b = s[8:12] ^ s[16:20], and the i'th bit is
 // (a + i*b) mod 2^32 (raised to 128 if smaller) masked to the filter.
 func BloomBits(score venti.Score, nhash, size uint32) []uint32 {
-	le := binary.LittleEndian
-	a := le.Uint32(score[4:]) ^ le.Uint32(score[12:])
-	b := le.Uint32(score[8:]) ^ le.Uint32(score[16:])
-	mask := uint32(uint64(size)*8 - 1)
+	h := newBloomHash(score, size)
 	bits := make([]uint32, nhash)
 	for i := range bits {
-		x := a
-		if x < BloomHeadSize*8 {
-			x = BloomHeadSize * 8
-		}
-		bits[i] = x & mask
-		a += b
+		bits[i] = h.next()
 	}
 	return bits
+}
+
+// A bloomHash yields the bit numbers of BloomBits one at a time, so
+// that testing and adding a score, once for every block written,
+// allocate nothing.
+type bloomHash struct{ a, b, mask uint32 }
+
+func newBloomHash(score venti.Score, size uint32) bloomHash {
+	le := binary.LittleEndian
+	return bloomHash{
+		a:    le.Uint32(score[4:]) ^ le.Uint32(score[12:]),
+		b:    le.Uint32(score[8:]) ^ le.Uint32(score[16:]),
+		mask: uint32(uint64(size)*8 - 1),
+	}
+}
+
+func (h *bloomHash) next() uint32 {
+	x := max(h.a, BloomHeadSize*8)
+	h.a += h.b
+	return x & h.mask
 }
 
 // Test reports whether score may be in the filter: false means it is
@@ -127,7 +140,9 @@ func BloomBits(score venti.Score, nhash, size uint32) []uint32 {
 // C venti then misses blocks whose bits fell there. Test counts those
 // bits as set, so it never gives that false negative.
 func (f *Bloom) Test(score venti.Score) bool {
-	for _, x := range BloomBits(score, f.NHash, f.Size) {
+	h := newBloomHash(score, f.Size)
+	for range f.NHash {
+		x := h.next()
 		if x < BloomHeadSize*8 {
 			continue
 		}
@@ -140,7 +155,9 @@ func (f *Bloom) Test(score venti.Score) bool {
 
 // Add sets the bits of score.
 func (f *Bloom) Add(score venti.Score) {
-	for _, x := range BloomBits(score, f.NHash, f.Size) {
+	h := newBloomHash(score, f.Size)
+	for range f.NHash {
+		x := h.next()
 		f.Data[x>>3] |= 1 << (x & 7)
 	}
 }
