@@ -518,3 +518,33 @@ func TestBloomBitsEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestBloomAddSetsBloomBits: Add sets exactly the bits BloomBits lists,
+// and Test finds them, for scores of every kind of corner above.
+func TestBloomAddSetsBloomBits(t *testing.T) {
+	const size = 1 << 16
+	for i := range 200 {
+		var s venti.Score
+		for j := range s {
+			s[j] = byte(i*31 + j*j*7 + i*j)
+		}
+		if i%3 == 0 {
+			binary.LittleEndian.PutUint32(s[4:], binary.LittleEndian.Uint32(s[12:])) // a = 0: raised to 128
+		}
+		f := &Bloom{BloomHead: BloomHead{NHash: 32, Size: size}, Data: make([]byte, size)}
+		if f.Test(s) {
+			t.Errorf("score %v found in an empty filter", s)
+		}
+		f.Add(s)
+		want := make([]byte, size)
+		for _, x := range BloomBits(s, 32, size) {
+			want[x>>3] |= 1 << (x & 7)
+		}
+		if !bytes.Equal(f.Data, want) {
+			t.Fatalf("score %v: Add set other bits than BloomBits lists", s)
+		}
+		if !f.Test(s) {
+			t.Errorf("score %v: not found after Add", s)
+		}
+	}
+}
