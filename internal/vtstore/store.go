@@ -388,8 +388,10 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 	if found, err := s.stored(k); err != nil {
 		return venti.Score{}, err
 	} else if found {
+		// Not copied into the cache: a block written again is no more
+		// likely to be read, and its index entry, now in the index
+		// cache or pending, answers the next such write as quickly.
 		s.Stats.DupWrites.Add(1)
-		s.cache.put(k, append([]byte(nil), data...))
 		return score, nil
 	}
 	c, stored := encode(data, d, score, uint32(s.opt.Now().Unix()))
