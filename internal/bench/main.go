@@ -127,8 +127,7 @@ func run(o options) error {
 	o.log("%v", res.Limits)
 
 	ip := loopbackIP()
-	arenas := max(2<<30, 8*size)
-	conf, err := formatVenti(bin, tmp, "bench", arenas, 2<<30-1<<20, 256<<20)
+	conf, err := formatVenti(bin, tmp, "bench", ventiArenas(size), 2<<30-1<<20, 256<<20)
 	if err != nil {
 		return err
 	}

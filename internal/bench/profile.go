@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -39,8 +40,8 @@ func pprofTop(file string, lines int) string {
 // its figures stay clear of the profiler's cost.
 func profileVenti(bin, dir, ip, file string, size int64) (Profile, error) {
 	p := Profile{Name: "venti/venti, unique 8 KiB writes", File: filepath.Base(file),
-		What: "VENTI_CPUPROFILE of a second venti process, formatted and configured as the measured one, written by 16 writers on one connection"}
-	conf, err := formatVenti(bin, dir, "prof", 4<<30, 2<<30, 256<<20)
+		What: "VENTI_CPUPROFILE of a second venti process, formatted and configured as the measured one, written by 16 writers on one connection; the profile covers its whole run, with its start and the index flush of its stop"}
+	conf, err := formatVenti(bin, dir, "prof", ventiArenas(size), 2<<30-1<<20, 256<<20)
 	if err != nil {
 		return p, err
 	}
@@ -62,6 +63,9 @@ func profileVenti(bin, dir, ip, file string, size int64) (Profile, error) {
 	// The profile is written when venti stops.
 	if err := v.stop(); err != nil {
 		return p, err
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Size() == 0 {
+		return p, fmt.Errorf("venti wrote no profile to %s", file)
 	}
 	p.What += fmt.Sprintf("; %.0f MB/s while profiled", mbs(int64(len(blocks))*8192, d))
 	p.Top = pprofTop(file, 35)

@@ -73,6 +73,10 @@ func formatVenti(bin, dir, name string, arenasSize, arenaSize, isectSize int64) 
 	return conf, nil
 }
 
+// ventiArenas is the size of the bench venti's arenas partition for
+// figures of size bytes: room for the runs of unique writes and more.
+func ventiArenas(size int64) int64 { return max(2<<30, 8*size) }
+
 // startVenti runs venti/venti -s on conf at tcp!ip!port with the
 // bench's caches, and env added to its environment, and waits until it
 // serves.

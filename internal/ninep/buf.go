@@ -7,10 +7,12 @@ import (
 	"9fans.net/go/plan9"
 )
 
-// Reads are the bulk of a file server's traffic: each Rread's data and
-// its packed message come from a pool instead of two new buffers a
-// request, which at hundreds of megabytes a second kept the collector
-// busy and, under a memory limit, the process faulting fresh pages in.
+// Reads are the bulk of a file server's traffic: each Rread's data is
+// read into a pooled buffer, with room before it for the header so that
+// the message is packed around the data in place, instead of two new
+// buffers a request, which at hundreds of megabytes a second kept the
+// collector busy and, under a memory limit, the process faulting fresh
+// pages in.
 
 var bufPool sync.Pool // of *[]byte
 

@@ -5,7 +5,8 @@
 // # Data path
 //
 // A write hashes the block outside any lock, then checks whether the
-// block exists (recent writes, bloom filter, index bucket). A new block
+// block exists (bloom filter first: most written blocks are new; then
+// recent writes, index cache, index bucket). A new block
 // is compressed, still outside any lock, unless a quick probe finds it
 // incompressible (whack.Hopeless), in which case it is stored raw as the
 // C venti stores blocks that do not compress. It is then appended, under

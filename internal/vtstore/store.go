@@ -299,8 +299,9 @@ func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
 // A block the bloom filter has never seen is neither indexed nor
 // pending, since a pending entry's bits are set with it, under s.mu: so
 // a new block, the common case of a write, is known new without taking
-// s.mu, which it then takes once to be appended (and where a block
-// appended meanwhile by another writer is caught).
+// s.mu, which it then takes once to be appended; there the pending
+// entries and the index cache are looked at again, for a block another
+// writer appended meanwhile.
 func (s *Store) stored(k key) (bool, error) {
 	if s.bloom != nil && !s.bloomTest(k.score) {
 		s.Stats.BloomSkips.Add(1)
@@ -397,7 +398,14 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 	c, stored := encode(data, d, score, uint32(s.opt.Now().Unix()))
 
 	s.mu.Lock()
-	if _, dup := s.pending[k]; dup {
+	_, dup := s.pending[k]
+	if !dup {
+		// An index flush moves entries from pending to the index
+		// cache under s.mu, so one that ran since stored looked is
+		// seen here too.
+		_, dup = s.icache.get(k)
+	}
+	if dup {
 		// Another writer stored it while we compressed.
 		s.mu.Unlock()
 		s.Stats.DupWrites.Add(1)

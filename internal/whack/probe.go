@@ -43,10 +43,13 @@ func Hopeless(src []byte) bool {
 		return true
 	}
 	// The position of the last string with each hash. An empty slot
-	// reads as position 0: comparing with the string there costs less
-	// than a test for emptiness, which random data makes the processor
-	// guess wrong half the time (that test tripled the probe's cost in
-	// venti). A match found through it is a real repeat all the same.
+	// reads as position 0, and comparing with the string there costs
+	// less than a test for emptiness, which random data makes the
+	// processor guess wrong half the time (that test tripled the
+	// probe's cost in venti). It finds no other matches: position 0 is
+	// the first string entered, in its own hash's slot, so an empty
+	// slot's 0 is another hash's string and never equal; c < p only
+	// keeps position 0 from matching itself.
 	var table [1 << probeBits]uint16
 	covered, sampled := 0, 0
 	last := probeMarks[len(probeMarks)-1]
