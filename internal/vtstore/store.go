@@ -52,6 +52,7 @@ type Store struct {
 
 	indexMu  sync.Mutex // serializes index flushes
 	flushing atomic.Bool
+	unpended atomic.Uint64 // counts index flushes' moves of entries out of pending, made under mu
 	sealWG   sync.WaitGroup
 	closed   atomic.Bool
 	Stats    Stats
@@ -295,13 +296,18 @@ func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
 	return e2, found, err
 }
 
+// afterStoredHook, set only by tests, runs in Write between the check
+// that a block is new and its append.
+var afterStoredHook func()
+
 // stored reports whether the store holds (score, type), for a write.
 // A block the bloom filter has never seen is neither indexed nor
 // pending, since a pending entry's bits are set with it, under s.mu: so
 // a new block, the common case of a write, is known new without taking
 // s.mu, which it then takes once to be appended; there the pending
-// entries and the index cache are looked at again, for a block another
-// writer appended meanwhile.
+// entries are looked at again, for a block another writer appended
+// meanwhile, and the index cache too if an index flush has moved
+// entries out of pending since.
 func (s *Store) stored(k key) (bool, error) {
 	if s.bloom != nil && !s.bloomTest(k.score) {
 		s.Stats.BloomSkips.Add(1)
@@ -386,6 +392,7 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 		s.Stats.DupWrites.Add(1)
 		return score, nil
 	}
+	moves := s.unpended.Load()
 	if found, err := s.stored(k); err != nil {
 		return venti.Score{}, err
 	} else if found {
@@ -396,13 +403,15 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 		return score, nil
 	}
 	c, stored := encode(data, d, score, uint32(s.opt.Now().Unix()))
+	if afterStoredHook != nil {
+		afterStoredHook()
+	}
 
 	s.mu.Lock()
 	_, dup := s.pending[k]
-	if !dup {
-		// An index flush moves entries from pending to the index
-		// cache under s.mu, so one that ran since stored looked is
-		// seen here too.
+	if !dup && s.unpended.Load() != moves {
+		// An index flush has moved entries from pending to the index
+		// cache since stored looked: the block may be among them.
 		_, dup = s.icache.get(k)
 	}
 	if dup {
@@ -594,6 +603,7 @@ func (s *Store) FlushIndex() error {
 		}
 	}
 	s.mu.Lock()
+	s.unpended.Add(1)
 	for i := range entries {
 		k := key{entries[i].Score, entries[i].Type}
 		if e, ok := s.pending[k]; ok && e.Addr == entries[i].Addr {

@@ -474,3 +474,38 @@ func TestConcurrentSameBlock(t *testing.T) {
 		t.Errorf("%d duplicate writes counted, want %d", got, blocks*(writers-1))
 	}
 }
+
+// TestWriteRaceWithIndexFlush: a block found new, then stored by another
+// writer and moved by an index flush from pending to the index cache
+// before the first writer appends it, is appended once.
+func TestWriteRaceWithIndexFlush(t *testing.T) {
+	s := open(t, formatVenti(t, t.TempDir(), 64<<20, 16<<20, 8<<20))
+	defer s.Close()
+	ctx := context.Background()
+	data := make([]byte, 8192)
+	rand.Read(data)
+	raced := false
+	afterStoredHook = func() {
+		if raced {
+			return // the other writer's own Write
+		}
+		raced = true
+		if _, err := s.Write(ctx, venti.DataType, data); err != nil {
+			t.Error(err)
+		}
+		if err := s.FlushIndex(); err != nil {
+			t.Error(err)
+		}
+	}
+	defer func() { afterStoredHook = nil }()
+	before := s.arenas[0].memStats().Clumps
+	if _, err := s.Write(ctx, venti.DataType, data); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.arenas[0].memStats().Clumps - before; got != 1 {
+		t.Errorf("%d clumps appended for one block", got)
+	}
+	if got := s.Stats.DupWrites.Load(); got != 1 {
+		t.Errorf("%d duplicate writes counted, want 1", got)
+	}
+}
