@@ -285,7 +285,9 @@ func (fs *Fs) alloc(t fsdisk.BlockType, tag uint32, from []byte, privileged bool
 		c.blocks[a] = b
 		switch {
 		case from != nil:
-			copy(b.data, from)
+			// Spare buffers hold an old block's bytes: clear what a
+			// short from would leave of them.
+			clear(b.data[copy(b.data, from):])
 		case t.Level() > 0:
 			copy(b.data, fs.zeroPtr)
 		default:
