@@ -431,8 +431,8 @@ func TestDiskFull(t *testing.T) {
 
 // TestConcurrentSameBlock: writers storing the same new block at once,
 // all told by the bloom filter that it is new, append it once; the rest
-// count as duplicates. Index flushes run in between, so that some find
-// the block in the index cache rather than pending.
+// count as duplicates. Index flushes run alongside; the narrower race
+// with one of them is staged by TestWriteRaceWithIndexFlush.
 func TestConcurrentSameBlock(t *testing.T) {
 	s := open(t, formatVenti(t, t.TempDir(), 64<<20, 16<<20, 8<<20))
 	defer s.Close()
