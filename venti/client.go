@@ -222,8 +222,13 @@ func (c *Conn) rpc(ctx context.Context, t, r *Msg) error {
 	return c.finish(ctx, cl, t.Type, r)
 }
 
-// start sends t and returns the call that receives its reply.
+// start sends t and returns the call that receives its reply. A context
+// already ended sends nothing: the selects below choose at random among
+// ready cases, and would often send it anyway.
 func (c *Conn) start(ctx context.Context, t *Msg) (*call, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var tag uint8
 	select {
 	case tag = <-c.tags:
