@@ -25,8 +25,8 @@
 //	                        index entry
 //	vtstore.flush.clumps    arena flush: the clumps and their directory
 //	                        written and synced, before the trailer claims them
-//	vtstore.index.bucket    FlushIndex (writeBuckets): after each index bucket
-//	                        is written
+//	vtstore.index.bucket    FlushIndex (writeBuckets): after each run of index
+//	                        buckets is written
 //	vtstore.index.buckets   FlushIndex: buckets and bloom filter on disk,
 //	                        before the trailers' disk statistics are raised
 //	vtstore.seal.flushed    seal: the sealed trailer written, before the

@@ -1,6 +1,7 @@
 package vtstore
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,13 +15,27 @@ import (
 // filter.
 func formatVenti(t testing.TB, dir string, arenasSize, arenaSize, isectSize int64) *vtdisk.Config {
 	t.Helper()
+	return formatVentiSects(t, dir, arenasSize, arenaSize, isectSize)
+}
+
+// formatVentiSects is formatVenti with an index section of each size.
+func formatVentiSects(t testing.TB, dir string, arenasSize, arenaSize int64, isectSizes ...int64) *vtdisk.Config {
+	t.Helper()
 	cfg := &vtdisk.Config{
 		Index:  "main",
 		Arenas: []string{filepath.Join(dir, "arenas")},
-		ISects: []string{filepath.Join(dir, "isect")},
 		Bloom:  filepath.Join(dir, "bloom"),
 	}
-	for f, size := range map[string]int64{cfg.Arenas[0]: arenasSize, cfg.ISects[0]: isectSize, cfg.Bloom: 1 << 20} {
+	sizes := map[string]int64{cfg.Arenas[0]: arenasSize, cfg.Bloom: 1 << 20}
+	for i, size := range isectSizes {
+		name := filepath.Join(dir, fmt.Sprintf("isect%d", i))
+		if i == 0 {
+			name = filepath.Join(dir, "isect")
+		}
+		cfg.ISects = append(cfg.ISects, name)
+		sizes[name] = size
+	}
+	for f, size := range sizes {
 		if err := os.WriteFile(f, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -55,19 +70,28 @@ func formatVenti(t testing.TB, dir string, arenasSize, arenaSize, isectSize int6
 		arenas = append(arenas, a)
 	}
 
-	ip, err := vtdisk.OpenPartition(cfg.ISects[0], true)
-	check(err)
-	defer ip.Close()
-	is, err := vtdisk.NewISect(ip.Size, "isect0", 8192, vtdisk.DefaultTableSize, vtdisk.ISectVersion2)
-	check(err)
-	smap, err := vtdisk.LayoutIndex("main", []*vtdisk.ISect{is})
+	var sects []*vtdisk.ISect
+	for i, name := range cfg.ISects {
+		ip, err := vtdisk.OpenPartition(name, true)
+		check(err)
+		is, err := vtdisk.NewISect(ip.Size, fmt.Sprintf("isect%d", i), 8192, vtdisk.DefaultTableSize, vtdisk.ISectVersion2)
+		check(err)
+		ip.Close()
+		sects = append(sects, is)
+	}
+	smap, err := vtdisk.LayoutIndex("main", sects)
 	check(err)
 	amap, err := vtdisk.LayoutIndexArenas(nil, arenas)
 	check(err)
-	check(vtdisk.WriteIndexMap(ip, is, &vtdisk.IndexMap{
-		Version: vtdisk.IndexVersion, Name: "main", BlockSize: 8192, Sects: smap, Arenas: amap,
-	}))
-	check(vtdisk.WriteISect(ip, is)) // LayoutIndex gave it its index and buckets
+	for i, name := range cfg.ISects {
+		ip, err := vtdisk.OpenPartition(name, true)
+		check(err)
+		check(vtdisk.WriteIndexMap(ip, sects[i], &vtdisk.IndexMap{
+			Version: vtdisk.IndexVersion, Name: "main", BlockSize: 8192, Sects: smap, Arenas: amap,
+		}))
+		check(vtdisk.WriteISect(ip, sects[i])) // LayoutIndex gave it its index and buckets
+		check(ip.Close())
+	}
 
 	bp, err := vtdisk.OpenPartition(cfg.Bloom, true)
 	check(err)

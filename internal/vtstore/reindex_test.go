@@ -92,3 +92,9 @@ func TestReindexNoDuplicates(t *testing.T) {
 		t.Errorf("%d entries in the index, want 800 or more", n)
 	}
 }
+
+// ientryKey names an index entry: a score and a type.
+type ientryKey struct {
+	score venti.Score
+	t     venti.DiskType
+}

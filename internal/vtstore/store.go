@@ -1,10 +1,11 @@
 package vtstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,12 +51,14 @@ type Store struct {
 	cur     int                   // the arena taking writes; len(arenas) when all are full
 	pending map[key]vtdisk.IEntry // entries not yet in their buckets
 
-	indexMu  sync.Mutex // serializes index flushes
-	flushing atomic.Bool
-	unpended atomic.Uint64 // counts index flushes' moves of entries out of pending, made under mu
-	sealWG   sync.WaitGroup
-	closed   atomic.Bool
-	Stats    Stats
+	indexMu sync.Mutex // serializes index flushes
+	// bucketsMu is held to write index buckets, and to read them.
+	bucketsMu sync.RWMutex
+	flushing  atomic.Bool
+	unpended  atomic.Uint64 // counts index flushes' moves of entries out of pending, made under mu
+	sealWG    sync.WaitGroup
+	closed    atomic.Bool
+	Stats     Stats
 }
 
 type key struct {
@@ -289,7 +292,9 @@ func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
 		return vtdisk.IEntry{}, false, nil
 	}
 	s.Stats.IndexReads.Add(1)
+	s.bucketsMu.RLock()
 	e2, found, err := s.index.Lookup(k.score, k.dtype, false)
+	s.bucketsMu.RUnlock()
 	if found {
 		s.icache.put(k, e2)
 	}
@@ -641,67 +646,68 @@ func (a *arena) diskCovered(end uint64) vtdisk.TailStats {
 	return st
 }
 
-// writeBuckets merges entries into their buckets, a bucket at a time,
-// and syncs the sections.
+// bucketRun is the most bytes of buckets an index flush reads and
+// writes at once, and bucketGap the most untouched buckets it reads and
+// writes back unchanged to keep a run going: a flush of a busy store
+// touches most buckets of a small index, and one read and one write of a
+// megabyte cost far less than a hundred of a bucket each.
+const (
+	bucketRun = 1 << 20
+	bucketGap = 4
+)
+
+// writeBuckets merges entries into their buckets, a run of neighbouring
+// buckets at a time, and syncs the sections.
 func (s *Store) writeBuckets(entries []vtdisk.IEntry) error {
 	ix := s.index
-	sort.Slice(entries, func(i, j int) bool {
-		return ix.Bucket(entries[i].Score) < ix.Bucket(entries[j].Score)
-	})
+	// A bucket is a range of scores, so in score order the entries
+	// come bucket by bucket.
+	slices.SortFunc(entries, func(a, b vtdisk.IEntry) int { return compareEntries(&a, &b) })
 	now := uint32(s.opt.Now().Unix())
 	touched := make(map[*part]bool)
+	var run []byte
 	for i := 0; i < len(entries); {
-		b := ix.Bucket(entries[i].Score)
-		j := i
-		for j < len(entries) && ix.Bucket(entries[j].Score) == b {
-			j++
-		}
-		sect, ok := ix.Section(b)
+		first := ix.Bucket(entries[i].Score)
+		sect, ok := ix.Section(first)
 		if !ok {
-			return fmt.Errorf("venti: index %s: no section keeps bucket %d", ix.Map.Name, b)
-		}
-		bk, err := sect.ReadBucket(b)
-		if err != nil {
-			return err
+			return fmt.Errorf("venti: index %s: no section keeps bucket %d", ix.Map.Name, first)
 		}
 		h := &sect.Header
-		if h.BucketMagic != 0 && bk.Magic != h.BucketMagic {
-			bk = &vtdisk.Bucket{}
-		}
-		bk.Magic = h.BucketMagic
-		// Find searches by halves, so only in the entries read, which
-		// are sorted; those appended here are looked up in added. An
-		// entry already on disk comes again when a crash fell between
-		// the bucket writes and the trailers that record them: it
-		// must not go in twice (the crash campaign found it did).
-		read := &vtdisk.Bucket{Entries: bk.Entries[:len(bk.Entries):len(bk.Entries)]}
-		added := make(map[ientryKey]bool, j-i)
-		for _, e := range entries[i:j] {
-			if p, found := read.Find(e.Score, e.Type, false); found {
-				if p.Addr != e.Addr {
-					s.logf("venti: %v/%d is in the index at %#x; keeping that copy, not %#x", e.Score, e.Type, p.Addr, e.Addr)
-				}
-				continue
+		most := max(1, bucketRun/h.BlockSize)
+		last, j := first, i
+		for ; j < len(entries); j++ {
+			b := ix.Bucket(entries[j].Score)
+			if b >= h.Stop || b-first >= most || b-last > bucketGap+1 {
+				break
 			}
-			k := ientryKey{e.Score, e.Type}
-			if added[k] {
-				continue
-			}
-			added[k] = true
-			e.WTime = now
-			bk.Entries = append(bk.Entries, e)
-		}
-		if len(bk.Entries) > h.BucketMax() {
-			return fmt.Errorf("venti: index %s: bucket %d is full (%d entries, room for %d): the index needs more sections", ix.Map.Name, b, len(bk.Entries), h.BucketMax())
-		}
-		bk.Sort()
-		block := make([]byte, h.BlockSize)
-		if err := bk.Pack(block); err != nil {
-			return err
+			last = b
 		}
 		p := s.isectPart(sect)
-		if _, err := p.WriteAt(block, h.BucketOffset(b)); err != nil {
-			return fmt.Errorf("isect %s: bucket %d: %w", h.Name, b, err)
+		bs := int(h.BlockSize)
+		run = slices.Grow(run[:0], int(last-first+1)*bs)[:int(last-first+1)*bs]
+		off := h.BucketOffset(first)
+		if _, err := p.ReadAt(run, off); err != nil {
+			return fmt.Errorf("isect %s: buckets %d-%d: %w", h.Name, first, last, err)
+		}
+		for k := i; k < j; {
+			b := ix.Bucket(entries[k].Score)
+			m := k + 1
+			for m < j && ix.Bucket(entries[m].Score) == b {
+				m++
+			}
+			block := run[int(b-first)*bs:][:bs]
+			if err := s.mergeBucket(h, b, block, entries[k:m], now); err != nil {
+				return err
+			}
+			k = m
+		}
+		// Lookups read buckets as this writes them: a bucket read half
+		// written could miss an entry it holds.
+		s.bucketsMu.Lock()
+		_, err := p.WriteAt(run, off)
+		s.bucketsMu.Unlock()
+		if err != nil {
+			return fmt.Errorf("isect %s: buckets %d-%d: %w", h.Name, first, last, err)
 		}
 		touched[p] = true
 		fault.Point("vtstore.index.bucket")
@@ -713,6 +719,58 @@ func (s *Store) writeBuckets(entries []vtdisk.IEntry) error {
 		}
 	}
 	return nil
+}
+
+// mergeBucket adds entries, sorted and all of bucket b, to the bucket
+// block as read from section h, in place.
+func (s *Store) mergeBucket(h *vtdisk.ISect, b uint32, block []byte, entries []vtdisk.IEntry, now uint32) error {
+	var bk vtdisk.Bucket
+	if err := bk.Unpack(block, h.BucketMagic); err != nil {
+		return fmt.Errorf("isect %s: bucket %d: %w", h.Name, b, err)
+	}
+	// A bucket of a version 2 section never written since formatting
+	// (another magic) holds nothing.
+	bk.Magic = h.BucketMagic
+	// Both lists are sorted: merge them. An entry already on disk
+	// comes again when a crash fell between the bucket writes and the
+	// trailers that record them: it must not go in twice (the crash
+	// campaign found it did).
+	old := bk.Entries
+	merged := make([]vtdisk.IEntry, 0, len(old)+len(entries))
+	for i, e := range entries {
+		if i > 0 && compareEntries(&e, &entries[i-1]) == 0 {
+			continue
+		}
+		for len(old) > 0 && compareEntries(&old[0], &e) < 0 {
+			merged, old = append(merged, old[0]), old[1:]
+		}
+		if len(old) > 0 && compareEntries(&old[0], &e) == 0 {
+			if old[0].Addr != e.Addr {
+				s.logf("venti: %v/%d is in the index at %#x; keeping that copy, not %#x", e.Score, e.Type, old[0].Addr, e.Addr)
+			}
+			continue
+		}
+		e.WTime = now
+		merged = append(merged, e)
+	}
+	bk.Entries = append(merged, old...)
+	if len(bk.Entries) > h.BucketMax() {
+		return fmt.Errorf("venti: index section %s: bucket %d is full (%d entries, room for %d): the index needs more sections", h.Name, b, len(bk.Entries), h.BucketMax())
+	}
+	if err := bk.Pack(block); err != nil {
+		return err
+	}
+	clear(block[bk.PackedSize():])
+	return nil
+}
+
+// compareEntries orders index entries as buckets keep them: by score,
+// then type.
+func compareEntries(a, b *vtdisk.IEntry) int {
+	if c := bytes.Compare(a.Score[:], b.Score[:]); c != 0 {
+		return c
+	}
+	return int(a.Type) - int(b.Type)
 }
 
 func (s *Store) isectPart(sect *vtdisk.IndexSection) *part {
@@ -750,10 +808,4 @@ func (s *Store) Resident() int64 {
 		n += int64(len(s.bloom.Data))
 	}
 	return n + WriteBehindMemory
-}
-
-// ientryKey names an index entry: a score and a type.
-type ientryKey struct {
-	score venti.Score
-	t     venti.DiskType
 }

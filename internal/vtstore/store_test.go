@@ -173,17 +173,21 @@ func verifyDisk(t *testing.T, cfg *vtdisk.Config, wantClumps uint32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := os.Open(cfg.ISects[0])
-	if err != nil {
-		t.Fatal(err)
+	var sects []*vtdisk.IndexSection
+	for _, name := range cfg.ISects {
+		g, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		gi, _ := g.Stat()
+		sect, err := vtdisk.OpenIndexSection(g, gi.Size())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sects = append(sects, sect)
 	}
-	defer g.Close()
-	gi, _ := g.Stat()
-	sect, err := vtdisk.OpenIndexSection(g, gi.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := vtdisk.OpenIndex(sect)
+	ix, err := vtdisk.OpenIndex(sects...)
 	if err != nil {
 		t.Fatal(err)
 	}
