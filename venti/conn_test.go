@@ -492,3 +492,21 @@ func BenchmarkRead8K(b *testing.B) {
 		}
 	})
 }
+
+// lyingStore answers every read with the same bytes, whatever the score.
+type lyingStore struct{ vtmem.Store }
+
+func (l *lyingStore) Read(ctx context.Context, s venti.Score, t venti.Type, count int) ([]byte, error) {
+	return []byte("not the block you asked for"), nil
+}
+
+// TestReadChecksScore: a read returns only data that hashes to the
+// score asked for; fossil relies on it and does not hash again.
+func TestReadChecksScore(t *testing.T) {
+	c := dial(t, func() string { a, _ := startServer(t, &lyingStore{}); return a }())
+	score := venti.Fingerprint([]byte("the block"))
+	got, err := c.Read(context.Background(), score, venti.DataType, 100)
+	if err == nil || !strings.Contains(err.Error(), score.String()) {
+		t.Fatalf("read of a block the server lies about = %q, %v; want an error naming the score", got, err)
+	}
+}

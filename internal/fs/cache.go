@@ -163,12 +163,10 @@ func (fs *Fs) ventiBlock(s venti.Score, t fsdisk.BlockType) ([]byte, error) {
 	// Venti is slow next to the disk; the lock is released meanwhile
 	// would be nicer, but callers hold pointers into the cache, so we
 	// keep it simple and hold it.
+	// Conn.Read has checked the data against its score.
 	data, err := v.Read(context.Background(), s, t.Venti(), fs.bs)
 	if err != nil {
 		return nil, fmt.Errorf("fs: venti read %v: %w", s, err)
-	}
-	if venti.Fingerprint(data) != s {
-		return nil, fmt.Errorf("fs: venti block %v: %w", s, fsdisk.ErrScore)
 	}
 	c.ventiReads++
 	data = venti.ZeroExtend(t.Venti(), data, fs.bs)
