@@ -1,3 +1,5 @@
+//go:build !plan9
+
 package test
 
 // The second 9P client we did not write: github.com/knusbaum/go9p's.
