@@ -90,10 +90,11 @@ func ReadBloom(r io.ReaderAt) (*Bloom, error) {
 		return nil, err
 	}
 	b.Data = make([]byte, b.Size)
-	adviseHugePages(b.Data)
+	adviseHugePages(b.Data) // only faster if granted
 	if err := readAt(r, b.Data, 0, "bloom filter"); err != nil {
 		return nil, err
 	}
+	collapseHugePages(b.Data) // only faster if granted
 	return b, nil
 }
 
