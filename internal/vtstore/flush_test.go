@@ -23,12 +23,8 @@ import (
 func TestFlushIndexRuns(t *testing.T) {
 	cfg := formatVentiSects(t, t.TempDir(), 256<<20, 128<<20, 2<<20, 3<<20)
 	old := oldBucket()
+	sect := openSection(t, cfg.ISects[1])
 	f, err := os.OpenFile(cfg.ISects[1], os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, _ := f.Stat()
-	sect, err := vtdisk.OpenIndexSection(f, fi.Size())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package vtstore
 import (
 	"context"
 	"crypto/rand"
-	"os"
 	"testing"
 
 	"github.com/plan9fossil/fossil/internal/vtdisk"
@@ -61,16 +60,7 @@ func TestReindexNoDuplicates(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	g, err := os.Open(cfg.ISects[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	gi, _ := g.Stat()
-	sect, err := vtdisk.OpenIndexSection(g, gi.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	sect := openSection(t, cfg.ISects[0])
 	seen := map[ientryKey]int{}
 	for b := uint32(0); b < sect.Header.Blocks; b++ {
 		bk, err := sect.ReadBucket(b)

@@ -160,6 +160,26 @@ func TestWriteReopen(t *testing.T) {
 	verifyDisk(t, cfg, 11+300)
 }
 
+// openSection opens the index section in file name for reading, until
+// the test ends.
+func openSection(t *testing.T, name string) *vtdisk.IndexSection {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sect, err := vtdisk.OpenIndexSection(f, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sect
+}
+
 // verifyDisk checks the partitions with the vtdisk readers alone.
 func verifyDisk(t *testing.T, cfg *vtdisk.Config, wantClumps uint32) {
 	t.Helper()
@@ -175,17 +195,7 @@ func verifyDisk(t *testing.T, cfg *vtdisk.Config, wantClumps uint32) {
 	}
 	var sects []*vtdisk.IndexSection
 	for _, name := range cfg.ISects {
-		g, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer g.Close()
-		gi, _ := g.Stat()
-		sect, err := vtdisk.OpenIndexSection(g, gi.Size())
-		if err != nil {
-			t.Fatal(err)
-		}
-		sects = append(sects, sect)
+		sects = append(sects, openSection(t, name))
 	}
 	ix, err := vtdisk.OpenIndex(sects...)
 	if err != nil {
