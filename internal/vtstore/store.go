@@ -662,7 +662,7 @@ func (s *Store) writeBuckets(entries []vtdisk.IEntry) error {
 	ix := s.index
 	// A bucket is a range of scores, so in score order the entries
 	// come bucket by bucket.
-	slices.SortFunc(entries, func(a, b vtdisk.IEntry) int { return compareEntries(&a, &b) })
+	slices.SortFunc(entries, entryOrder)
 	now := uint32(s.opt.Now().Unix())
 	touched := make(map[*part]bool)
 	var run []byte
@@ -736,6 +736,12 @@ func (s *Store) mergeBucket(h *vtdisk.ISect, b uint32, block []byte, entries []v
 	// trailers that record them: it must not go in twice (the crash
 	// campaign found it did).
 	old := bk.Entries
+	if !slices.IsSortedFunc(old, entryOrder) {
+		// Only a bucket torn by a crash (its count written, not all
+		// its entries) is out of order: sorted again, a lookup's
+		// search by halves finds what it holds.
+		slices.SortFunc(old, entryOrder)
+	}
 	merged := make([]vtdisk.IEntry, 0, len(old)+len(entries))
 	for i, e := range entries {
 		if i > 0 && compareEntries(&e, &entries[i-1]) == 0 {
@@ -772,6 +778,9 @@ func compareEntries(a, b *vtdisk.IEntry) int {
 	}
 	return int(a.Type) - int(b.Type)
 }
+
+// entryOrder is compareEntries for the slices package.
+func entryOrder(a, b vtdisk.IEntry) int { return compareEntries(&a, &b) }
 
 func (s *Store) isectPart(sect *vtdisk.IndexSection) *part {
 	for i, x := range s.index.Sects {
