@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"unsafe"
 )
@@ -36,20 +37,29 @@ func TestHugeRange(t *testing.T) {
 	}
 }
 
-// TestBloomHugePages: Linux takes the advice, and a filter in memory
-// the Go heap had already used (in small pages) ends up in huge pages,
-// all of its whole huge pages, once collapsed.
+// TestBloomHugePages: Linux takes the advice, and memory already
+// touched (in small pages, as memory the Go heap reuses is) ends up in
+// huge pages, all of its whole huge pages, once collapsed. The memory is
+// a mapping of the test's own: in the Go heap an advised range can merge
+// with another advised before it, whose huge pages smaps would count too.
 func TestBloomHugePages(t *testing.T) {
-	b := make([]byte, 8<<20)
-	for i := 0; i < len(b); i += 4096 {
-		b[i] = 1 // as memory reused
+	m, err := syscall.Mmap(-1, 0, 10<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { syscall.Munmap(m) })
+	b := m[4096 : 4096+8<<20] // not aligned, as a heap buffer may not be
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	mode, _ := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	if err := adviseHugePages(b); err != nil {
-		t.Fatalf("madvise: %v", err)
+		t.Skipf("MADV_HUGEPAGE: %v (transparent huge pages %q)", err, strings.TrimSpace(string(mode)))
 	}
 	if err := collapseHugePages(b); err != nil {
-		mode, _ := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
-		t.Skipf("MADV_COLLAPSE: %v (an older kernel; transparent huge pages %q)", err, strings.TrimSpace(string(mode)))
+		// An older kernel, one without huge pages to spare, or a
+		// busy one (EAGAIN).
+		t.Skipf("MADV_COLLAPSE: %v (transparent huge pages %q)", err, strings.TrimSpace(string(mode)))
 	}
 	start, end := hugeRange(b)
 	huge, err := anonHuge(uintptr(unsafe.Pointer(&b[start])), uintptr(unsafe.Pointer(&b[end-1])))
