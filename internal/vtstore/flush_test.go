@@ -97,7 +97,7 @@ func checkBuckets(t *testing.T, s *Store, cfg *vtdisk.Config, scores []venti.Sco
 				continue
 			}
 			for k := 1; k < len(bk.Entries); k++ {
-				if compareEntries(&bk.Entries[k-1], &bk.Entries[k]) >= 0 {
+				if bk.Entries[k-1].Compare(&bk.Entries[k]) >= 0 {
 					t.Fatalf("bucket %d: entries %d and %d out of order or the same", b, k-1, k)
 				}
 			}

@@ -1,7 +1,6 @@
 package vtstore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -744,13 +743,13 @@ func (s *Store) mergeBucket(h *vtdisk.ISect, b uint32, block []byte, entries []v
 	}
 	merged := make([]vtdisk.IEntry, 0, len(old)+len(entries))
 	for i, e := range entries {
-		if i > 0 && compareEntries(&e, &entries[i-1]) == 0 {
+		if i > 0 && e.Compare(&entries[i-1]) == 0 {
 			continue
 		}
-		for len(old) > 0 && compareEntries(&old[0], &e) < 0 {
+		for len(old) > 0 && old[0].Compare(&e) < 0 {
 			merged, old = append(merged, old[0]), old[1:]
 		}
-		if len(old) > 0 && compareEntries(&old[0], &e) == 0 {
+		if len(old) > 0 && old[0].Compare(&e) == 0 {
 			if old[0].Addr != e.Addr {
 				s.logf("venti: %v/%d is in the index at %#x; keeping that copy, not %#x", e.Score, e.Type, old[0].Addr, e.Addr)
 			}
@@ -770,17 +769,9 @@ func (s *Store) mergeBucket(h *vtdisk.ISect, b uint32, block []byte, entries []v
 	return nil
 }
 
-// compareEntries orders index entries as buckets keep them: by score,
-// then type.
-func compareEntries(a, b *vtdisk.IEntry) int {
-	if c := bytes.Compare(a.Score[:], b.Score[:]); c != 0 {
-		return c
-	}
-	return int(a.Type) - int(b.Type)
-}
-
-// entryOrder is compareEntries for the slices package.
-func entryOrder(a, b vtdisk.IEntry) int { return compareEntries(&a, &b) }
+// entryOrder is the order buckets keep their entries in (by score,
+// then type), for the slices package.
+func entryOrder(a, b vtdisk.IEntry) int { return a.Compare(&b) }
 
 func (s *Store) isectPart(sect *vtdisk.IndexSection) *part {
 	for i, x := range s.index.Sects {
