@@ -275,8 +275,18 @@ func (s *Store) addPending(a *arena, aa uint64, ci *vtdisk.ClumpInfo) {
 	}
 }
 
-// lookup finds the index entry of (score, type).
+// lookup finds the index entry of (score, type). A block the bloom
+// filter has never seen is neither indexed nor pending, since a pending
+// entry's bits are set with it, under s.mu: so a new block, the common
+// case of a write, is known new without taking s.mu, which Write then
+// takes once to append it; there the pending entries are looked at
+// again, for a block another writer appended meanwhile, and the index
+// cache too if an index flush has moved entries out of pending since.
 func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
+	if s.bloom != nil && !s.bloomTest(k.score) {
+		s.Stats.BloomSkips.Add(1)
+		return vtdisk.IEntry{}, false, nil
+	}
 	s.mu.Lock()
 	e, ok := s.pending[k]
 	s.mu.Unlock()
@@ -285,10 +295,6 @@ func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
 	}
 	if e, ok := s.icache.get(k); ok {
 		return e, true, nil
-	}
-	if s.bloom != nil && !s.bloomTest(k.score) {
-		s.Stats.BloomSkips.Add(1)
-		return vtdisk.IEntry{}, false, nil
 	}
 	s.Stats.IndexReads.Add(1)
 	s.bucketsMu.RLock()
@@ -300,26 +306,9 @@ func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
 	return e2, found, err
 }
 
-// afterStoredHook, set only by tests, runs in Write between the check
-// that a block is new and its append.
-var afterStoredHook func()
-
-// stored reports whether the store holds (score, type), for a write.
-// A block the bloom filter has never seen is neither indexed nor
-// pending, since a pending entry's bits are set with it, under s.mu: so
-// a new block, the common case of a write, is known new without taking
-// s.mu, which it then takes once to be appended; there the pending
-// entries are looked at again, for a block another writer appended
-// meanwhile, and the index cache too if an index flush has moved
-// entries out of pending since.
-func (s *Store) stored(k key) (bool, error) {
-	if s.bloom != nil && !s.bloomTest(k.score) {
-		s.Stats.BloomSkips.Add(1)
-		return false, nil
-	}
-	_, found, err := s.lookup(k)
-	return found, err
-}
+// afterLookupHook, set only by tests, runs in Write between the lookup
+// that finds a block new and its append.
+var afterLookupHook func()
 
 func (s *Store) bloomTest(score venti.Score) bool {
 	s.bloomMu.RLock()
@@ -397,7 +386,7 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 		return score, nil
 	}
 	moves := s.unpended.Load()
-	if found, err := s.stored(k); err != nil {
+	if _, found, err := s.lookup(k); err != nil {
 		return venti.Score{}, err
 	} else if found {
 		// Not copied into the cache: a block written again is no more
@@ -407,15 +396,15 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 		return score, nil
 	}
 	c, stored := encode(data, d, score, uint32(s.opt.Now().Unix()))
-	if afterStoredHook != nil {
-		afterStoredHook()
+	if afterLookupHook != nil {
+		afterLookupHook()
 	}
 
 	s.mu.Lock()
 	_, dup := s.pending[k]
 	if !dup && s.unpended.Load() != moves {
 		// An index flush has moved entries from pending to the index
-		// cache since stored looked: the block may be among them.
+		// cache since lookup looked: the block may be among them.
 		_, dup = s.icache.get(k)
 	}
 	if dup {

@@ -499,7 +499,7 @@ func TestWriteRaceWithIndexFlush(t *testing.T) {
 	data := make([]byte, 8192)
 	rand.Read(data)
 	raced := false
-	afterStoredHook = func() {
+	afterLookupHook = func() {
 		if raced {
 			return // the other writer's own Write
 		}
@@ -511,7 +511,7 @@ func TestWriteRaceWithIndexFlush(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	defer func() { afterStoredHook = nil }()
+	defer func() { afterLookupHook = nil }()
 	before := s.arenas[0].memStats().Clumps
 	if _, err := s.Write(ctx, venti.DataType, data); err != nil {
 		t.Fatal(err)
