@@ -15,13 +15,7 @@ import (
 // pages; memory the Go heap reuses is already in small pages, which
 // collapseHugePages mends. Failure changes nothing, and is returned for
 // tests.
-func adviseHugePages(b []byte) error {
-	start, end := hugeRange(b)
-	if end <= start {
-		return nil
-	}
-	return syscall.Madvise(b[start:end], syscall.MADV_HUGEPAGE)
-}
+func adviseHugePages(b []byte) error { return adviseWhole(b, syscall.MADV_HUGEPAGE) }
 
 // madvCollapse is MADV_COLLAPSE (Linux 6.1), which the syscall package
 // does not name.
@@ -30,12 +24,15 @@ const madvCollapse = 25
 // collapseHugePages makes Linux move b's whole huge pages of memory,
 // already touched, into huge pages now, rather than some day in the
 // background. Older kernels refuse (EINVAL): nothing changes then.
-func collapseHugePages(b []byte) error {
+func collapseHugePages(b []byte) error { return adviseWhole(b, madvCollapse) }
+
+// adviseWhole gives the advice for b's whole huge pages, if it has any.
+func adviseWhole(b []byte, advice int) error {
 	start, end := hugeRange(b)
 	if end <= start {
 		return nil
 	}
-	return syscall.Madvise(b[start:end], madvCollapse)
+	return syscall.Madvise(b[start:end], advice)
 }
 
 // hugeSize is the size of a huge page.
