@@ -2,8 +2,6 @@ package vtstore
 
 import (
 	"sync"
-
-	"github.com/plan9fossil/fossil/internal/vtdisk"
 )
 
 // icache keeps index entries found in buckets or just flushed to them,
@@ -12,7 +10,7 @@ import (
 // ring of keys in insertion order.
 type icache struct {
 	mu   sync.Mutex
-	m    map[key]vtdisk.IEntry
+	m    map[key]loc
 	ring []key
 	next int
 }
@@ -21,17 +19,17 @@ func newICache(max int) *icache {
 	if max < 1 {
 		max = 1
 	}
-	return &icache{m: make(map[key]vtdisk.IEntry, max), ring: make([]key, 0, max)}
+	return &icache{m: make(map[key]loc, max), ring: make([]key, 0, max)}
 }
 
-func (c *icache) get(k key) (vtdisk.IEntry, bool) {
+func (c *icache) get(k key) (loc, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
 	return e, ok
 }
 
-func (c *icache) put(k key, e vtdisk.IEntry) {
+func (c *icache) put(k key, e loc) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[k]; ok {

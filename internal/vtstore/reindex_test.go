@@ -28,8 +28,8 @@ func TestReindexNoDuplicates(t *testing.T) {
 	}
 	s.mu.Lock()
 	again := make([]vtdisk.IEntry, 0, len(s.pending))
-	for _, e := range s.pending {
-		again = append(again, e)
+	for k, l := range s.pending {
+		again = append(again, k.entry(l))
 	}
 	s.mu.Unlock()
 	if err := s.FlushIndex(); err != nil {
@@ -47,8 +47,8 @@ func TestReindexNoDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.mu.Lock()
-	for _, e := range s.pending {
-		again = append(again, e)
+	for k, l := range s.pending {
+		again = append(again, k.entry(l))
 	}
 	s.mu.Unlock()
 	s.indexMu.Lock()

@@ -22,8 +22,9 @@ type Options struct {
 	// LumpCache is the byte size of the cache of recently used blocks
 	// (venti.conf mem plus bcmem); 0 means 16 MiB.
 	LumpCache int64
-	// IndexCache bounds the memory held by index entries not yet in their
-	// buckets (venti.conf icmem); when it fills they are flushed. 0
+	// IndexCache bounds the memory held by index entries (venti.conf
+	// icmem): those not yet in their buckets, flushed to them as their
+	// share fills, and the cache of those read from buckets. 0
 	// means 16 MiB.
 	IndexCache int64
 	// Logf receives messages about recovery, sealing and failures.
@@ -47,8 +48,11 @@ type Store struct {
 
 	// mu guards cur and pending.
 	mu      sync.Mutex
-	cur     int                   // the arena taking writes; len(arenas) when all are full
-	pending map[key]vtdisk.IEntry // entries not yet in their buckets
+	cur     int         // the arena taking writes; len(arenas) when all are full
+	pending map[key]loc // entries not yet in their buckets
+	// pendingMax is how many entries pending may hold: its share of
+	// icmem. Writers wait for an index flush beyond it.
+	pendingMax int
 
 	indexMu sync.Mutex // serializes index flushes
 	// bucketsMu is held to write index buckets, and to read them.
@@ -65,6 +69,19 @@ type key struct {
 	dtype venti.DiskType
 }
 
+// A loc is what an index entry says beyond its key: where the clump is.
+// Pending entries and the index cache hold hundreds of thousands of
+// these, in 16 bytes where a whole vtdisk.IEntry takes 48.
+type loc struct {
+	addr   uint64
+	size   uint16
+	blocks uint8
+}
+
+func (k key) entry(l loc) vtdisk.IEntry {
+	return vtdisk.IEntry{Score: k.score, Type: k.dtype, Addr: l.addr, Size: l.size, Blocks: l.blocks}
+}
+
 // Stats are counters of the store's work, for the HTTP pages.
 type Stats struct {
 	Reads, ReadBytes, ReadMisses        atomic.Int64
@@ -73,7 +90,18 @@ type Stats struct {
 	Syncs, IndexFlushes, FlushedEntries atomic.Int64
 }
 
-const entryMemory = 120 // bytes a pending entry costs, roughly
+// What an index entry costs in memory, for sharing icmem. Go sizes a
+// map's tables in powers of two, so a map made for n entries of a
+// 21-byte key and a loc takes 63 to 116 bytes an entry, depending on n
+// (TestEntryMemory).
+const (
+	// pendingEntryMemory: a pending entry's share of its map, and its
+	// copy (a vtdisk.IEntry) while an index flush sorts it.
+	pendingEntryMemory = 116 + 48
+	// cachedEntryMemory: an index cache entry's share of its map, and
+	// its key in the ring that ages it.
+	cachedEntryMemory = 116 + 21
+)
 
 // Open opens the venti that cfg describes.
 func Open(cfg *vtdisk.Config, opt Options) (*Store, error) {
@@ -86,14 +114,17 @@ func Open(cfg *vtdisk.Config, opt Options) (*Store, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	// The index cache gets half of icmem; pending entries the rest,
-	// made room for at once: growing the map would copy it, with the
-	// store's lock held.
-	n := int(opt.IndexCache / 2 / entryMemory)
-	s := &Store{opt: opt, pending: make(map[key]vtdisk.IEntry, n)}
+	// icmem is shared, as the C venti's index cache holds clean and
+	// dirty entries: three quarters for pending entries, which an
+	// index flush writes the more at once the more there are, and a
+	// quarter for the index cache of entries read from buckets or just
+	// flushed. Pending's map is made room for at once: growing it would
+	// copy it with the store's lock held, and double it.
+	s := &Store{opt: opt, pendingMax: max(int(opt.IndexCache*3/4/pendingEntryMemory), 64)}
+	s.pending = newPending(s.pendingMax)
 	s.files.ro = opt.ReadOnly
 	s.cache = newLumpCache(opt.LumpCache)
-	s.icache = newICache(n)
+	s.icache = newICache(int(opt.IndexCache / 4 / cachedEntryMemory))
 	if err := s.open(cfg); err != nil {
 		s.files.closeAll()
 		return nil, err
@@ -266,14 +297,19 @@ func (s *Store) recover(a *arena) error {
 
 // addPending records the index entry of a clump at arena address aa.
 func (s *Store) addPending(a *arena, aa uint64, ci *vtdisk.ClumpInfo) {
-	s.pending[key{ci.Score, ci.Type}] = vtdisk.IEntry{
-		Score:  ci.Score,
-		Addr:   a.base + aa,
-		Size:   ci.UncSize,
-		Type:   ci.Type,
-		Blocks: ci.Blocks(),
-	}
+	s.pending[key{ci.Score, ci.Type}] = loc{addr: a.base + aa, size: ci.UncSize, blocks: ci.Blocks()}
 }
+
+// newPending makes the map of pending entries with room for max and a
+// few writers more (each appends before it looks whether to wait).
+func newPending(max int) map[key]loc {
+	return make(map[key]loc, max+pendingSlack)
+}
+
+// pendingSlack is the room for writers past pendingMax; more (many
+// writers at once as a flush begins) grow the map, and the flush makes
+// it anew.
+const pendingSlack = 64
 
 // lookup finds the index entry of (score, type). A block the bloom
 // filter has never seen is neither indexed nor pending, since a pending
@@ -288,20 +324,20 @@ func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
 		return vtdisk.IEntry{}, false, nil
 	}
 	s.mu.Lock()
-	e, ok := s.pending[k]
+	l, ok := s.pending[k]
 	s.mu.Unlock()
 	if ok {
-		return e, true, nil
+		return k.entry(l), true, nil
 	}
-	if e, ok := s.icache.get(k); ok {
-		return e, true, nil
+	if l, ok := s.icache.get(k); ok {
+		return k.entry(l), true, nil
 	}
 	s.Stats.IndexReads.Add(1)
 	s.bucketsMu.RLock()
 	e2, found, err := s.index.Lookup(k.score, k.dtype, false)
 	s.bucketsMu.RUnlock()
 	if found {
-		s.icache.put(k, e2)
+		s.icache.put(k, loc{addr: e2.Addr, size: e2.Size, blocks: e2.Blocks})
 	}
 	return e2, found, err
 }
@@ -453,14 +489,16 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 	}
 	// Not cached: recent writes are found through their pending entries,
 	// and a copy of every block written would only churn the cache.
-	switch mem := int64(npending) * entryMemory; {
-	case mem > 2*s.opt.IndexCache:
-		// Writes outrun the background flush: wait for one, so that
+	// The background flush starts with a quarter of pending's room
+	// left, for the writes that arrive while it runs.
+	switch {
+	case npending > s.pendingMax:
+		// Writes outrun the background flush: wait for it, so that
 		// pending entries stay within their share of memory.
-		if err := s.FlushIndex(); err != nil {
+		if err := s.flushIndexOver(s.pendingMax * 3 / 4); err != nil {
 			return venti.Score{}, err
 		}
-	case mem > s.opt.IndexCache && s.flushing.CompareAndSwap(false, true):
+	case npending > s.pendingMax*3/4 && s.flushing.CompareAndSwap(false, true):
 		go func() {
 			defer s.flushing.Store(false)
 			if err := s.FlushIndex(); err != nil {
@@ -524,16 +562,32 @@ func (s *Store) Sync(ctx context.Context) error {
 // 2): it syncs the arenas, writes the buckets and the bloom filter, and
 // then raises the arenas' disk statistics.
 func (s *Store) FlushIndex() error {
+	return s.flushIndexOver(-1)
+}
+
+// flushIndexOver flushes the index if more than limit entries are
+// pending once no other flush runs. A writer that finds pending full
+// waits so for the flush under way, and flushes again only if the
+// writes during that flush filled pending anew: each flush of a busy
+// store rewrites much of the index, so one per writer would be a
+// waste.
+func (s *Store) flushIndexOver(limit int) error {
 	s.indexMu.Lock()
 	defer s.indexMu.Unlock()
+	s.mu.Lock()
+	n := len(s.pending)
+	s.mu.Unlock()
+	if n <= limit {
+		return nil
+	}
 	if err := s.Sync(context.Background()); err != nil {
 		return err
 	}
 	// The entries and statistics as of now; writes may go on meanwhile.
 	s.mu.Lock()
 	entries := make([]vtdisk.IEntry, 0, len(s.pending))
-	for _, e := range s.pending {
-		entries = append(entries, e)
+	for k, l := range s.pending {
+		entries = append(entries, k.entry(l))
 	}
 	covered := make([]vtdisk.TailStats, len(s.arenas))
 	for i, a := range s.arenas {
@@ -597,14 +651,25 @@ func (s *Store) FlushIndex() error {
 	}
 	s.mu.Lock()
 	s.unpended.Add(1)
+	grown := len(s.pending) > s.pendingMax+pendingSlack
 	for i := range entries {
 		k := key{entries[i].Score, entries[i].Type}
-		if e, ok := s.pending[k]; ok && e.Addr == entries[i].Addr {
+		if l, ok := s.pending[k]; ok && l.addr == entries[i].Addr {
 			// Into the index cache before leaving pending, so that a
 			// lookup never misses it.
-			s.icache.put(k, entries[i])
+			s.icache.put(k, l)
 			delete(s.pending, k)
 		}
+	}
+	if grown {
+		// Recovery (or writers outrunning a flush) made the map
+		// outgrow its room; Go's maps never give memory back, so the
+		// entries left move to a new one.
+		m := newPending(s.pendingMax)
+		for k, l := range s.pending {
+			m[k] = l
+		}
+		s.pending = m
 	}
 	s.mu.Unlock()
 	s.Stats.IndexFlushes.Add(1)
