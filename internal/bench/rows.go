@@ -102,6 +102,8 @@ func (res *Results) rows() []Row {
 	}
 	w := fmt.Sprintf("%d", v.Workers)
 	ventiTarget(throughput("venti unique 8 KiB writes, "+w+" at once on one connection", "V UNIQ W "+w, v.Unique16, true, true, c.VentiUnique, "one connection"))
+	dq := fmt.Sprint(deepQueue)
+	ventiTarget(throughput("venti unique 8 KiB writes, "+dq+" at once on one connection", "V UNIQ W "+dq, v.UniqueDeep, true, true, c.VentiUnique, "one connection"))
 	throughput("venti unique 8 KiB writes, one at a time", "V UNIQ W 1", v.Unique1, true, true, c.VentiUnique, "one connection")
 	throughput("venti duplicate 8 KiB writes, "+w+" at once", "V DUP W "+w, v.Dup16, true, false, c.VentiDup, "")
 	throughput("venti duplicate 8 KiB writes, one at a time", "V DUP W 1", v.Dup1, true, false, c.VentiDup, "")
