@@ -437,17 +437,29 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 	}
 
 	s.mu.Lock()
-	_, dup := s.pending[k]
-	if !dup && s.unpended.Load() != moves {
-		// An index flush has moved entries from pending to the index
-		// cache since lookup looked: the block may be among them.
-		_, dup = s.icache.get(k)
-	}
-	if dup {
-		// Another writer stored it while we compressed.
+	for {
+		if _, dup := s.pending[k]; dup {
+			// Another writer stored it while we compressed.
+			s.mu.Unlock()
+			s.Stats.DupWrites.Add(1)
+			return score, nil
+		}
+		if s.unpended.Load() == moves {
+			break
+		}
+		// An index flush has moved entries out of pending since lookup
+		// looked: the block may be among them, in the index cache or
+		// (the flush moving more than the cache holds) only in its
+		// bucket. Look again, everywhere.
+		moves = s.unpended.Load()
 		s.mu.Unlock()
-		s.Stats.DupWrites.Add(1)
-		return score, nil
+		if _, found, err := s.lookup(k); err != nil {
+			return venti.Score{}, err
+		} else if found {
+			s.Stats.DupWrites.Add(1)
+			return score, nil
+		}
+		s.mu.Lock()
 	}
 	var (
 		err     error

@@ -523,3 +523,62 @@ func TestWriteRaceWithIndexFlush(t *testing.T) {
 		t.Errorf("%d duplicate writes counted, want 1", got)
 	}
 }
+
+// TestWriteRaceWithIndexFlushPastCache is the race above when the flush
+// moves more entries than the index cache holds: the other writer's
+// entry is pushed out of the cache by those flushed after it, and only
+// its bucket has it. The writer that compressed meanwhile must look
+// there too.
+func TestWriteRaceWithIndexFlushPastCache(t *testing.T) {
+	cfg := formatVenti(t, t.TempDir(), 64<<20, 32<<20, 4<<20)
+	s, err := Open(cfg, Options{LumpCache: 1 << 20, IndexCache: 64 << 10, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	// Pending entries, fewer than start a flush but more than the
+	// index cache holds, so that the flush pushes out the last ones
+	// it moves first (in bucket order, wherever the block falls).
+	if s.pendingMax*2/3 <= cap(s.icache.ring) {
+		t.Fatalf("pending room %d and index cache %d: the test does not reach its point", s.pendingMax, cap(s.icache.ring))
+	}
+	for i := range s.pendingMax * 2 / 3 {
+		if _, err := s.Write(ctx, venti.DataType, []byte(fmt.Sprintf("pending block %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dups := s.Stats.DupWrites.Load()
+	// Several blocks, since whether one's entry is pushed out depends on
+	// where its bucket falls in the flush's order.
+	for i := range 20 {
+		data := []byte(fmt.Sprintf("the block both write, %d", i))
+		raced := false
+		afterLookupHook = func() {
+			if raced {
+				return
+			}
+			raced = true
+			if _, err := s.Write(ctx, venti.DataType, data); err != nil {
+				t.Error(err)
+			}
+			if err := s.FlushIndex(); err != nil {
+				t.Error(err)
+			}
+		}
+		if _, err := s.Write(ctx, venti.DataType, data); err != nil {
+			t.Fatal(err)
+		}
+		afterLookupHook = nil
+		// Refill pending for the next block's flush.
+		for j := range s.pendingMax * 2 / 3 {
+			if _, err := s.Write(ctx, venti.DataType, []byte(fmt.Sprintf("pending block %d.%d", i, j))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	afterLookupHook = nil
+	if got := s.Stats.DupWrites.Load() - dups; got != 20 {
+		t.Errorf("%d of 20 blocks written twice at once found stored by the second writer; the others were appended twice", got)
+	}
+}
