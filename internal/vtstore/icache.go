@@ -6,42 +6,45 @@ import (
 
 // icache keeps index entries found in buckets or just flushed to them,
 // so that reading a block again, or writing it again, costs no bucket
-// read. It holds at most max entries and forgets the oldest first: a
-// ring of keys in insertion order.
+// read. It holds at most about max entries, in two generations: new
+// entries go into the younger, and when it is full the older is emptied
+// and becomes the younger, so the oldest are forgotten half at a time.
+// Nothing is deleted one by one: in Go's maps deletions leave markers
+// that make a map grow past what it holds.
 type icache struct {
-	mu   sync.Mutex
-	m    map[key]loc
-	ring []key
-	next int
+	mu         sync.Mutex
+	young, old map[key]loc
+	half       int // entries a generation holds
 }
 
 func newICache(max int) *icache {
-	if max < 1 {
-		max = 1
+	half := max / 2
+	if half < 1 {
+		half = 1
 	}
-	return &icache{m: make(map[key]loc, max), ring: make([]key, 0, max)}
+	return &icache{young: make(map[key]loc, half), old: make(map[key]loc, half), half: half}
 }
+
+// size is the most entries the cache holds.
+func (c *icache) size() int { return 2 * c.half }
 
 func (c *icache) get(k key) (loc, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[k]
+	if e, ok := c.young[k]; ok {
+		return e, true
+	}
+	e, ok := c.old[k]
 	return e, ok
 }
 
 func (c *icache) put(k key, e loc) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[k]; ok {
-		c.m[k] = e
-		return
+	if _, ok := c.young[k]; !ok && len(c.young) >= c.half {
+		// clear keeps the map's memory and drops its markers.
+		clear(c.old)
+		c.young, c.old = c.old, c.young
 	}
-	if len(c.ring) < cap(c.ring) {
-		c.ring = append(c.ring, k)
-	} else {
-		delete(c.m, c.ring[c.next])
-		c.ring[c.next] = k
-		c.next = (c.next + 1) % len(c.ring)
-	}
-	c.m[k] = e
+	c.young[k] = e
 }

@@ -98,9 +98,9 @@ const (
 	// pendingEntryMemory: a pending entry's share of its map, and its
 	// copy (a vtdisk.IEntry) while an index flush sorts it.
 	pendingEntryMemory = 116 + 48
-	// cachedEntryMemory: an index cache entry's share of its map, and
-	// its key in the ring that ages it.
-	cachedEntryMemory = 116 + 21
+	// cachedEntryMemory: an index cache entry's share of its
+	// generation's map.
+	cachedEntryMemory = 116
 )
 
 // Open opens the venti that cfg describes.
@@ -129,7 +129,24 @@ func Open(cfg *vtdisk.Config, opt Options) (*Store, error) {
 		s.files.closeAll()
 		return nil, err
 	}
+	if !opt.ReadOnly && len(s.pending) > s.pendingMax*3/4 {
+		// Recovery found more unindexed clumps than pending's room.
+		s.flushInBackground()
+	}
 	return s, nil
+}
+
+// flushInBackground starts an index flush unless one is running.
+func (s *Store) flushInBackground() {
+	if !s.flushing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.flushing.Store(false)
+		if err := s.flushIndexOver(0); err != nil {
+			s.logf("venti: index flush: %v", err)
+		}
+	}()
 }
 
 func (s *Store) logf(format string, args ...any) {
@@ -510,13 +527,8 @@ func (s *Store) Write(ctx context.Context, t venti.Type, data []byte) (venti.Sco
 		if err := s.flushIndexOver(s.pendingMax * 3 / 4); err != nil {
 			return venti.Score{}, err
 		}
-	case npending > s.pendingMax*3/4 && s.flushing.CompareAndSwap(false, true):
-		go func() {
-			defer s.flushing.Store(false)
-			if err := s.FlushIndex(); err != nil {
-				s.logf("venti: index flush: %v", err)
-			}
-		}()
+	case npending > s.pendingMax*3/4:
+		s.flushInBackground()
 	}
 	return score, nil
 }
@@ -579,13 +591,16 @@ func (s *Store) FlushIndex() error {
 
 // flushIndexOver flushes the index if more than limit entries are
 // pending once no other flush runs. A writer that finds pending full
-// waits so for the flush under way, and flushes again only if the
+// waits thus for the flush under way, and flushes again only if the
 // writes during that flush filled pending anew: each flush of a busy
 // store rewrites much of the index, so one per writer would be a
 // waste.
 func (s *Store) flushIndexOver(limit int) error {
 	s.indexMu.Lock()
 	defer s.indexMu.Unlock()
+	if limit >= 0 && s.closed.Load() {
+		return nil // Close has flushed, or is about to
+	}
 	s.mu.Lock()
 	n := len(s.pending)
 	s.mu.Unlock()
@@ -668,20 +683,29 @@ func (s *Store) flushIndexOver(limit int) error {
 		k := key{entries[i].Score, entries[i].Type}
 		if l, ok := s.pending[k]; ok && l.addr == entries[i].Addr {
 			// Into the index cache before leaving pending, so that a
-			// lookup never misses it.
+			// lookup that does not find it pending finds it there,
+			// or, once the cache has forgotten it, in its bucket.
 			s.icache.put(k, l)
 			delete(s.pending, k)
 		}
 	}
+	// The entries left (written during the flush) go back into an
+	// emptied map. Go's maps grow when deletions' markers fill them,
+	// however few entries they hold, and never give memory back; clear
+	// drops the markers and keeps the memory, unless the map had
+	// outgrown its room (recovery at open, many writers at once), when
+	// a new one is made.
+	left := entries[:0]
+	for k, l := range s.pending {
+		left = append(left, k.entry(l))
+	}
 	if grown {
-		// Recovery (or writers outrunning a flush) made the map
-		// outgrow its room; Go's maps never give memory back, so the
-		// entries left move to a new one.
-		m := newPending(s.pendingMax)
-		for k, l := range s.pending {
-			m[k] = l
-		}
-		s.pending = m
+		s.pending = newPending(s.pendingMax)
+	} else {
+		clear(s.pending)
+	}
+	for _, e := range left {
+		s.pending[key{e.Score, e.Type}] = loc{addr: e.Addr, size: e.Size, blocks: e.Blocks}
 	}
 	s.mu.Unlock()
 	s.Stats.IndexFlushes.Add(1)

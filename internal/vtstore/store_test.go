@@ -540,8 +540,8 @@ func TestWriteRaceWithIndexFlushPastCache(t *testing.T) {
 	// Pending entries, fewer than start a flush but more than the
 	// index cache holds, so that the flush pushes out the last ones
 	// it moves first (in bucket order, wherever the block falls).
-	if s.pendingMax*2/3 <= cap(s.icache.ring) {
-		t.Fatalf("pending room %d and index cache %d: the test does not reach its point", s.pendingMax, cap(s.icache.ring))
+	if s.pendingMax*2/3 <= s.icache.size() {
+		t.Fatalf("pending room %d and index cache %d: the test does not reach its point", s.pendingMax, s.icache.size())
 	}
 	for i := range s.pendingMax * 2 / 3 {
 		if _, err := s.Write(ctx, venti.DataType, []byte(fmt.Sprintf("pending block %d", i))); err != nil {
