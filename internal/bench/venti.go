@@ -193,7 +193,9 @@ const uniqueRuns = 3
 
 // deepQueue is the requests outstanding for the second unique-write
 // figure: with 16 (fossil's archiver) each side waits on the other's
-// wake-ups between bursts; 64 keeps both busy.
+// wake-ups between bursts, where 64 kept both busier in paired runs on
+// a fresh venti (in the bench, one venti taking both, the gain is small
+// and uneven).
 const deepQueue = 64
 
 // ventiResults are the venti figures, in MB/s.

@@ -82,6 +82,11 @@ func (k key) entry(l loc) vtdisk.IEntry {
 	return vtdisk.IEntry{Score: k.score, Type: k.dtype, Addr: l.addr, Size: l.size, Blocks: l.blocks}
 }
 
+// split is entry's inverse.
+func split(e *vtdisk.IEntry) (key, loc) {
+	return key{e.Score, e.Type}, loc{addr: e.Addr, size: e.Size, blocks: e.Blocks}
+}
+
 // Stats are counters of the store's work, for the HTTP pages.
 type Stats struct {
 	Reads, ReadBytes, ReadMisses        atomic.Int64
@@ -333,8 +338,9 @@ const pendingSlack = 64
 // entry's bits are set with it, under s.mu: so a new block, the common
 // case of a write, is known new without taking s.mu, which Write then
 // takes once to append it; there the pending entries are looked at
-// again, for a block another writer appended meanwhile, and the index
-// cache too if an index flush has moved entries out of pending since.
+// again, for a block another writer appended meanwhile, and the block
+// is looked up again if an index flush has moved entries out of
+// pending since.
 func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
 	if s.bloom != nil && !s.bloomTest(k.score) {
 		s.Stats.BloomSkips.Add(1)
@@ -354,7 +360,8 @@ func (s *Store) lookup(k key) (vtdisk.IEntry, bool, error) {
 	e2, found, err := s.index.Lookup(k.score, k.dtype, false)
 	s.bucketsMu.RUnlock()
 	if found {
-		s.icache.put(k, loc{addr: e2.Addr, size: e2.Size, blocks: e2.Blocks})
+		_, l := split(&e2)
+		s.icache.put(k, l)
 	}
 	return e2, found, err
 }
@@ -680,8 +687,8 @@ func (s *Store) flushIndexOver(limit int) error {
 	s.unpended.Add(1)
 	grown := len(s.pending) > s.pendingMax+pendingSlack
 	for i := range entries {
-		k := key{entries[i].Score, entries[i].Type}
-		if l, ok := s.pending[k]; ok && l.addr == entries[i].Addr {
+		k, flushed := split(&entries[i])
+		if l, ok := s.pending[k]; ok && l == flushed {
 			// Into the index cache before leaving pending, so that a
 			// lookup that does not find it pending finds it there,
 			// or, once the cache has forgotten it, in its bucket.
@@ -704,8 +711,9 @@ func (s *Store) flushIndexOver(limit int) error {
 	} else {
 		clear(s.pending)
 	}
-	for _, e := range left {
-		s.pending[key{e.Score, e.Type}] = loc{addr: e.Addr, size: e.Size, blocks: e.Blocks}
+	for i := range left {
+		k, l := split(&left[i])
+		s.pending[k] = l
 	}
 	s.mu.Unlock()
 	s.Stats.IndexFlushes.Add(1)
