@@ -17,6 +17,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/plan9fossil/fossil/internal/rawsock"
 )
 
 // Addr is a parsed dial string.
@@ -153,7 +155,11 @@ func Dial(ctx context.Context, s, defService string) (net.Conn, error) {
 		return c, err
 	}
 	var d net.Dialer
-	return d.DialContext(ctx, network, address)
+	c, err := d.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return rawsock.Wrap(c), nil
 }
 
 // Listen announces the dial string s, as listen(8) addresses are
@@ -170,7 +176,11 @@ func Listen(s, defService string) (net.Listener, error) {
 	if l, ok, err := nativeListen(network, address); ok {
 		return l, err
 	}
-	return net.Listen(network, address)
+	l, err := net.Listen(network, address)
+	if err != nil {
+		return nil, err
+	}
+	return rawsock.Listener(l), nil
 }
 
 // FromGo writes a Go network address back as a dial string, for messages

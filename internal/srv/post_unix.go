@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/plan9fossil/fossil/internal/rawsock"
 )
 
 // Dir returns the directory names are posted in: /srv if it is a
@@ -75,7 +77,7 @@ func (s *Services) postNine(name string, opts Options) (*post, error) {
 			if err != nil {
 				return
 			}
-			s.serve(c, path, opts)
+			s.serve(rawsock.Wrap(c), path, opts)
 		}
 	}()
 	return &post{where: path, remove: func() { l.Close() }}, nil
