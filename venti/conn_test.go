@@ -22,7 +22,9 @@ import (
 // startServer serves h on a loopback port and returns its address.
 func startServer(t testing.TB, h venti.Handler) (string, *venti.Server) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// Through venti.Listen, as the venti command listens: on Linux the
+	// server's connections take the raw calls of package rawsock.
+	l, err := venti.Listen("tcp!127.0.0.1!0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,23 @@ const supported = true
 // enabled is false only in benchmarks comparing the two ways.
 var enabled = true
 
+// maxRaw bounds one raw call. A goroutine in a raw system call cannot be
+// stopped, so a collection's stop of the world waits for it; a
+// non-blocking write over loopback copies as much as the peer takes, a
+// second's worth for tens of megabytes. Every message of venti and 9P
+// fits in one call.
+const maxRaw = 256 << 10
+
 // Wrap returns a connection that reads and writes c's socket with raw
 // system calls, or c itself when c is not a TCP or Unix stream socket.
-// Everything but Read and Write is c's.
+// Only Read and Write change: the deadlines, Close, CloseRead,
+// CloseWrite, the buffer sizes and the addresses are c's, and NetConn
+// returns c for the rest.
+//
+// The raw calls rely on the socket staying non-blocking, as Go's poller
+// leaves it: nothing may take c's descriptor (c.File) and make it
+// blocking, or a read would hold its processor, and then the whole
+// program at the next collection.
 func Wrap(c net.Conn) net.Conn {
 	if !enabled {
 		return c
@@ -24,6 +38,9 @@ func Wrap(c net.Conn) net.Conn {
 	case *net.TCPConn:
 		s = c
 	case *net.UnixConn:
+		if c.LocalAddr().Network() != "unix" { // datagrams and packets keep their own rules
+			return c
+		}
 		s = c
 	default:
 		return c
@@ -51,12 +68,16 @@ type conn struct {
 	rc syscall.RawConn
 }
 
-// Read reads what the socket has, waiting in the poller while it has
-// nothing.
+// NetConn returns the wrapped connection.
+func (c *conn) NetConn() net.Conn { return c.socket }
+
+// Read reads what the socket has, up to maxRaw bytes, waiting in the
+// poller while it has nothing.
 func (c *conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
-		return 0, nil
+		return c.socket.Read(p) // nothing to copy: the net package's answer
 	}
+	p = p[:min(len(p), maxRaw)]
 	var n int
 	var errno syscall.Errno
 	err := c.rc.Read(func(fd uintptr) bool {
@@ -83,23 +104,31 @@ func (c *conn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Write writes all of p, waiting in the poller while the socket's
-// buffer is full.
+// Write writes all of p, maxRaw bytes a call, waiting in the poller
+// while the socket's buffer is full. Like the net package's Write it
+// holds the socket's write lock throughout, so that concurrent Writes do
+// not interleave.
 func (c *conn) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return c.socket.Write(p)
+	}
 	done := 0
-	var errno syscall.Errno
+	var errno error
 	err := c.rc.Write(func(fd uintptr) bool {
 		for done < len(p) {
-			r, e := sysWrite(fd, p[done:])
-			switch e {
-			case 0:
-				done += int(r)
-			case syscall.EINTR:
-			case syscall.EAGAIN:
+			r, e := sysWrite(fd, p[done:min(len(p), done+maxRaw)])
+			switch {
+			case e == syscall.EINTR:
+			case e == syscall.EAGAIN:
 				return false
-			default:
+			case e != 0:
 				errno = e
 				return true
+			case r == 0:
+				errno = io.ErrUnexpectedEOF // as the net package says of it
+				return true
+			default:
+				done += r
 			}
 		}
 		return true
@@ -107,7 +136,7 @@ func (c *conn) Write(p []byte) (int, error) {
 	switch {
 	case err != nil:
 		return done, c.opError("write", err)
-	case errno != 0:
+	case errno != nil:
 		return done, c.opError("write", errno)
 	}
 	return done, nil
@@ -121,5 +150,8 @@ func (c *conn) opError(op string, err error) error {
 		e.Op = op
 		return &e
 	}
-	return &net.OpError{Op: op, Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError(op, err)}
+	if errno, ok := err.(syscall.Errno); ok {
+		err = os.NewSyscallError(op, errno)
+	}
+	return &net.OpError{Op: op, Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 )
@@ -54,9 +53,12 @@ func TestWrapsSockets(t *testing.T) {
 	for _, network := range []string{"tcp", "unix"} {
 		c, s := pair(t, network)
 		for _, x := range []net.Conn{c, s} {
-			_, raw := x.(*conn)
-			if raw != (runtime.GOOS == "linux") {
-				t.Errorf("%s: wrapped as %T on %s", network, x, runtime.GOOS)
+			w, ok := x.(*conn)
+			if !ok {
+				t.Fatalf("%s: not wrapped: %T", network, x)
+			}
+			if w.NetConn() != w.socket {
+				t.Errorf("%s: NetConn is not the wrapped connection", network)
 			}
 		}
 	}
@@ -65,6 +67,16 @@ func TestWrapsSockets(t *testing.T) {
 	defer b.Close()
 	if Wrap(a) != a {
 		t.Errorf("a pipe, which has no socket, was wrapped")
+	}
+	// Datagrams keep the net package's rules (an empty datagram is not
+	// the end of a stream).
+	g, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(t.TempDir(), "g"), Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if Wrap(g) != net.Conn(g) {
+		t.Errorf("a datagram socket was wrapped")
 	}
 }
 
@@ -121,6 +133,8 @@ func TestStream(t *testing.T) {
 func TestEOFAndHalfClose(t *testing.T) {
 	for _, network := range []string{"tcp", "unix"} {
 		c, s := pair(t, network)
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		s.SetDeadline(time.Now().Add(20 * time.Second))
 		c.Write([]byte("last"))
 		if err := c.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
 			t.Fatal(err)
@@ -195,5 +209,62 @@ func TestPeerReset(t *testing.T) {
 	var oe *net.OpError
 	if !errors.As(err, &oe) || oe.Op != "write" {
 		t.Fatalf("write to a reset connection: %v, want a write error", err)
+	}
+}
+
+func TestEmptyAndClosed(t *testing.T) {
+	c, s := pair(t, "tcp")
+	if n, err := c.Read(nil); n != 0 || err != nil {
+		t.Errorf("empty read: %d, %v", n, err)
+	}
+	if n, err := c.Write(nil); n != 0 || err != nil {
+		t.Errorf("empty write: %d, %v", n, err)
+	}
+	s.Close()
+	for what, op := range map[string]func([]byte) (int, error){"read": s.Read, "write": s.Write} {
+		for _, p := range [][]byte{nil, make([]byte, 10)} {
+			if n, err := op(p); n != 0 || !errors.Is(err, net.ErrClosed) {
+				t.Errorf("%s of %d bytes after Close: %d, %v; want net.ErrClosed", what, len(p), n, err)
+			}
+		}
+	}
+}
+
+// TestConcurrentWrites has 8 goroutines write 1 MiB messages at once,
+// each several raw calls long: like the net package's, a Write must not
+// interleave with another.
+func TestConcurrentWrites(t *testing.T) {
+	c, s := pair(t, "tcp")
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	s.SetDeadline(time.Now().Add(20 * time.Second))
+	const writers, each, size = 8, 4, 1 << 20
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			msg := bytes.Repeat([]byte{byte(w)}, size)
+			for range each {
+				if _, err := c.Write(msg); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	msg := make([]byte, size)
+	for range writers * each {
+		if _, err := io.ReadFull(s, msg); err != nil {
+			t.Fatal(err)
+		}
+		for i, b := range msg {
+			if b != msg[0] {
+				t.Fatalf("a message from writer %d has writer %d's byte at %d", msg[0], b, i)
+			}
+		}
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
