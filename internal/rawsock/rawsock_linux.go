@@ -34,22 +34,30 @@ func Wrap(c net.Conn) net.Conn {
 		return c
 	}
 	var s socket
+	network := "tcp"
 	switch c := c.(type) {
 	case *net.TCPConn:
 		s = c
 	case *net.UnixConn:
-		if c.LocalAddr().Network() != "unix" { // datagrams and packets keep their own rules
-			return c
-		}
-		s = c
+		s, network = c, "unix"
 	default:
 		return c
 	}
 	rc, err := s.SyscallConn()
-	if err != nil {
-		return c
+	if err != nil || !isStream(rc) {
+		return c // datagrams and packets keep the net package's rules
 	}
-	return &conn{socket: s, rc: rc}
+	return &conn{socket: s, rc: rc, network: network}
+}
+
+// isStream reports whether rc's socket is a stream socket: an empty
+// datagram is not the end of a stream.
+func isStream(rc syscall.RawConn) bool {
+	typ := -1
+	rc.Control(func(fd uintptr) {
+		typ, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TYPE)
+	})
+	return typ == syscall.SOCK_STREAM
 }
 
 // socket is what TCP and Unix stream connections share; the wrapper
@@ -65,7 +73,8 @@ type socket interface {
 
 type conn struct {
 	socket
-	rc syscall.RawConn
+	rc      syscall.RawConn
+	network string // for errors, as the net package names it
 }
 
 // NetConn returns the wrapped connection.
@@ -153,5 +162,5 @@ func (c *conn) opError(op string, err error) error {
 	if errno, ok := err.(syscall.Errno); ok {
 		err = os.NewSyscallError(op, errno)
 	}
-	return &net.OpError{Op: op, Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+	return &net.OpError{Op: op, Net: c.network, Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }

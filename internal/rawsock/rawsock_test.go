@@ -207,7 +207,7 @@ func TestPeerReset(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	var oe *net.OpError
-	if !errors.As(err, &oe) || oe.Op != "write" {
+	if !errors.As(err, &oe) || oe.Op != "write" || oe.Net != "tcp" {
 		t.Fatalf("write to a reset connection: %v, want a write error", err)
 	}
 }
